@@ -1,0 +1,79 @@
+"""The recorded result of a program run under mocks."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class RecordedResource:
+    """One resource registration, as the engine would have received it."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    protect: bool
+    dependencies: list[str]
+    inputs: dict[str, Any]
+    """Engine property bag (camelCase keys); secrets are replaced by ``"[secret]"``."""
+    remote: bool = False
+    """A multi-language component (e.g. ``eks:index:Cluster``): its children are not visible offline."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """State the mocks returned (inputs plus computed ids, ARNs, endpoints)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "custom": self.custom,
+            "protect": self.protect,
+            "dependencies": self.dependencies,
+            "inputs": self.inputs,
+        }
+
+
+@dataclass
+class Plan:
+    """Resources and stack outputs of one program run, sorted by URN so output is stable."""
+
+    project: str
+    stack: str
+    resources: list[RecordedResource]
+    outputs: dict[str, Any]
+
+    def of_type(self, type_token: str) -> list[RecordedResource]:
+        """All resources of one type token, e.g. ``aws:ec2/natGateway:NatGateway``."""
+        return [r for r in self.resources if r.type == type_token]
+
+    def one(self, type_token: str) -> RecordedResource:
+        """The single resource of a type; fails loudly when there are none or several."""
+        found = self.of_type(type_token)
+        if len(found) != 1:
+            raise AssertionError(f"expected one {type_token}, found {len(found)}: {[r.name for r in found]}")
+        return found[0]
+
+    def named(self, name: str) -> RecordedResource:
+        """The resource with this logical name (names are unique per type; the first match wins)."""
+        for resource in self.resources:
+            if resource.name == name:
+                return resource
+        raise KeyError(f"no resource named {name!r}; names: {sorted(r.name for r in self.resources)}")
+
+    def children(self, urn: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.parent == urn]
+
+    def type_counts(self) -> Counter:
+        """Resources per type, the stack root excluded."""
+        return Counter(r.type for r in self.resources if r.type != "pulumi:pulumi:Stack")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "resources": [r.to_json() for r in self.resources],
+            "outputs": self.outputs,
+        }

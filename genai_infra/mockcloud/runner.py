@@ -1,0 +1,124 @@
+"""Run a program under :class:`PlatformMocks` and record every registration."""
+
+import contextvars
+import math
+from collections.abc import Callable
+from typing import Any
+
+from google.protobuf import json_format
+from pulumi.runtime import settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.mocks import MockEngine, MockMonitor, MockSettings
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from genai_infra.mockcloud.cloud import PlatformMocks
+from genai_infra.mockcloud.plan import Plan, RecordedResource
+
+# Signatures the engine protocol uses inside property bags (sdk/go/common/resource/sig).
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+_RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+SECRET_PLACEHOLDER = "[secret]"
+
+
+class RecordingMonitor(MockMonitor):
+    """A mock resource monitor that keeps what each ``RegisterResource`` request carried.
+
+    ``MockResourceArgs`` has no parent, protect or dependencies; the request does.
+    """
+
+    def __init__(self, mocks: PlatformMocks):
+        super().__init__(mocks)
+        self.recorded: list[RecordedResource] = []
+        self.stack_outputs: dict[str, Any] = {}
+
+    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        registered = self.resources.get(response.urn)
+        self.recorded.append(
+            RecordedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent or None,
+                custom=request.custom,
+                protect=bool(request.protect),
+                dependencies=sorted(set(request.dependencies)),
+                inputs=engine_properties(request.object),
+                remote=request.remote,
+                outputs=registered.state if registered else {},
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802 - gRPC method name
+        if "::pulumi:pulumi:Stack::" in request.urn:
+            self.stack_outputs = engine_properties(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+def run_under_mocks(
+    program: Callable[[], Any],
+    *,
+    project: str = "genai-platform",
+    stack: str = "test",
+    config: dict[str, str] | None = None,
+    secret_keys: list[str] | None = None,
+    mocks: PlatformMocks | None = None,
+) -> Plan:
+    """Run ``program`` inside a fresh stack under mocks and return what it registered.
+
+    ``config`` is the flat Pulumi config (``{"aws:region": "us-east-1", ...}``, values as strings).
+    Each call runs in its own context, so runs do not leak roots, config or resources into each other.
+    Exceptions raised by the program propagate unchanged.
+    """
+    config = dict(config or {})
+    mocks = mocks or PlatformMocks(region=config.get("aws:region", "us-east-1"),
+                                   gcp_project=config.get("gcp:project", "genai-platform-dev"),
+                                   gcp_region=config.get("gcp:region", "europe-west4"))
+    monitor = RecordingMonitor(mocks)
+
+    def run() -> Plan:
+        settings.configure(
+            MockSettings(
+                monitor=monitor,
+                monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+                engine=MockEngine(None),
+                project=project,
+                stack=stack,
+                dry_run=False,
+                organization="organization",
+                callbacks=None,
+            )
+        )
+        settings.ROOT.set(None)
+        set_all_config(config, secret_keys or [])
+        _sync_await(run_in_stack(program))
+        resources = sorted(monitor.recorded, key=lambda r: r.urn)
+        return Plan(project=project, stack=stack, resources=resources, outputs=monitor.stack_outputs)
+
+    return contextvars.copy_context().run(run)
+
+
+def engine_properties(struct) -> dict[str, Any]:
+    """A protobuf property bag as plain JSON: secrets hidden, resource references as URNs."""
+    return _clean(json_format.MessageToDict(struct))
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        signature = value.get(_SIG_KEY)
+        if signature == _SECRET_SIG:
+            return SECRET_PLACEHOLDER
+        if signature == _RESOURCE_REF_SIG:
+            return value.get("urn")
+        return {key: _clean(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)  # protobuf Struct stores every number as a double
+    if value == _UNKNOWN:
+        return "[unknown]"
+    return value
