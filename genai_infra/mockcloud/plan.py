@@ -18,6 +18,8 @@ class RecordedResource:
     dependencies: list[str]
     inputs: dict[str, Any]
     """Engine property bag (camelCase keys); secrets are replaced by ``"[secret]"``."""
+    id: str | None = None
+    """The physical id the mocks gave it (None for components)."""
     remote: bool = False
     """A multi-language component (e.g. ``eks:index:Cluster``): its children are not visible offline."""
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -56,12 +58,13 @@ class Plan:
             raise AssertionError(f"expected one {type_token}, found {len(found)}: {[r.name for r in found]}")
         return found[0]
 
-    def named(self, name: str) -> RecordedResource:
-        """The resource with this logical name (names are unique per type; the first match wins)."""
-        for resource in self.resources:
-            if resource.name == name:
-                return resource
-        raise KeyError(f"no resource named {name!r}; names: {sorted(r.name for r in self.resources)}")
+    def named(self, name: str, type_token: str | None = None) -> RecordedResource:
+        """The resource with this logical name; pass ``type_token`` when several types share the name."""
+        found = [r for r in self.resources if r.name == name and type_token in (None, r.type)]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} resources named {name!r}"
+                           + (f" of type {type_token}" if type_token else "; pass type_token to choose"))
+        return found[0]
 
     def children(self, urn: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.parent == urn]

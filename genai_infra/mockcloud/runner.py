@@ -47,6 +47,7 @@ class RecordingMonitor(MockMonitor):
                 protect=bool(request.protect),
                 dependencies=sorted(set(request.dependencies)),
                 inputs=engine_properties(request.object),
+                id=response.id or None,
                 remote=request.remote,
                 outputs=registered.state if registered else {},
             )

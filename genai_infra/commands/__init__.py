@@ -1,0 +1,1 @@
+"""Sub-commands of genai-infra; each module has ``register(subparsers)``."""

@@ -1,0 +1,364 @@
+"""Typed environment config: tier presets plus per-key overrides from ``Pulumi.<env>.yaml``.
+
+Every setting is declared once in :data:`SETTINGS` (key, type, description, preset per tier,
+check); ``Pulumi.yaml`` declares the same keys for the Pulumi CLI (a test keeps them in sync).
+A wrong value stops the program before any resource is registered, with one
+:class:`ConfigError` naming the file, the key, the value and the fix.
+"""
+
+import difflib
+import ipaddress
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.aws.cidr import MAX_VPC_PREFIX, MIN_VPC_PREFIX
+from components.aws.limits import LOG_RETENTION_DAYS
+
+PROJECT = "genai-platform"
+TIERS = ("dev", "staging", "prod")
+
+
+class ConfigError(pulumi.RunError):
+    """A bad config value. ``pulumi.RunError`` makes a real ``pulumi up`` print the message without a traceback."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One config key of the project namespace."""
+
+    key: str
+    kind: str
+    """``string``, ``integer``, ``boolean`` or ``array`` (of strings): the Pulumi.yaml config types."""
+    description: str
+    presets: Any
+    """One value for every tier, or a ``{tier: value}`` dict. ``None``: no default."""
+    check: Callable[[Any], str | None] | None = None
+    """Returns the fix when the value is wrong, ``None`` when it is fine."""
+    secret: bool = False
+
+    def preset(self, tier: str) -> Any:
+        return self.presets[tier] if isinstance(self.presets, dict) else self.presets
+
+
+def _one_of(*allowed: Any) -> Callable[[Any], str | None]:
+    return lambda value: None if value in allowed else f"use one of {', '.join(map(str, allowed))}"
+
+
+def _between(low: int, high: int) -> Callable[[Any], str | None]:
+    return lambda value: None if low <= value <= high else f"use a whole number from {low} to {high}"
+
+
+def _cidr_problem(value: str) -> str | None:
+    try:
+        ipaddress.IPv4Network(value, strict=True)
+    except ValueError:
+        return "use an IPv4 network in CIDR notation with the host bits zero, e.g. 10.10.0.0/16"
+    return None
+
+
+def _vpc_cidr(value: str) -> str | None:
+    problem = _cidr_problem(value)
+    if problem:
+        return problem
+    network = ipaddress.IPv4Network(value)
+    if not network.is_private:
+        return "use a private (RFC 1918) range such as 10.10.0.0/16"
+    if not MIN_VPC_PREFIX <= network.prefixlen <= MAX_VPC_PREFIX:
+        return f"use a prefix from /{MIN_VPC_PREFIX} to /{MAX_VPC_PREFIX}"
+    return None
+
+
+def _each(check: Callable[[Any], str | None]) -> Callable[[list], str | None]:
+    def check_all(values: list) -> str | None:
+        for item in values:
+            problem = check(item)
+            if problem:
+                return f"item {item!r}: {problem}"
+        return None
+
+    return check_all
+
+
+def _pattern(regex: str, example: str) -> Callable[[Any], str | None]:
+    return lambda value: None if re.fullmatch(regex, value) else f"use the form {example}"
+
+
+def _public_cidr(value: str) -> str | None:
+    problem = _cidr_problem(value)
+    if problem:
+        return problem
+    if ipaddress.IPv4Network(value).prefixlen == 0:
+        return "name the office or VPN ranges that need the API; 0.0.0.0/0 opens the cluster API to the internet"
+    return None
+
+
+_EMAIL = r"[^@\s]+@[^@\s]+\.[a-z]{2,}"
+_INSTANCE_TYPE = r"[a-z][a-z0-9-]*\.[0-9]*(nano|micro|small|medium|large|xlarge|metal)"
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("tier", "string", "Environment tier whose presets apply: dev, staging or prod.", None, _one_of(*TIERS)),
+    # Network
+    Setting("vpcCidr", "string", "IPv4 range of the VPC (private, /16 to /23).",
+            {"dev": "10.10.0.0/16", "staging": "10.20.0.0/16", "prod": "10.30.0.0/16"}, _vpc_cidr),
+    Setting("azCount", "integer", "Availability zones to spread subnets over.", {"dev": 2, "staging": 3, "prod": 3},
+            _between(2, 6)),
+    Setting("natStrategy", "string", "NAT gateways: none, single or one_per_az.",
+            {"dev": "single", "staging": "single", "prod": "one_per_az"}, _one_of("none", "single", "one_per_az")),
+    Setting("flowLogRetentionDays", "integer", "Retention of VPC flow logs in days.",
+            {"dev": 14, "staging": 30, "prod": 365}, _one_of(*LOG_RETENTION_DAYS)),
+    Setting("interfaceEndpoints", "array", "Interface VPC endpoints by service suffix (ecr.api, sts, ...).",
+            {"dev": [], "staging": [], "prod": ["ecr.api", "ecr.dkr", "sts", "logs", "secretsmanager"]},
+            _each(_pattern(r"[a-z0-9-]+(\.[a-z0-9-]+)*", "ecr.api"))),
+    # EKS
+    Setting("eksServiceCidr", "string", "Kubernetes service IP range; must not overlap the VPC.", "172.20.0.0/16",
+            _cidr_problem),
+    Setting("eksPublicAccessCidrs", "array",
+            "CIDRs allowed to reach the EKS API over the internet; empty keeps the endpoint private.", [],
+            _each(_public_cidr)),
+    Setting("systemNodeInstanceTypes", "array", "Instance types of the general-purpose node group.",
+            {"dev": ["t3.medium"], "staging": ["t3.large"], "prod": ["m6i.large"]},
+            _each(_pattern(_INSTANCE_TYPE, "t3.medium"))),
+    Setting("systemNodeCapacityType", "string", "ON_DEMAND or SPOT for the general-purpose node group.",
+            {"dev": "SPOT", "staging": "ON_DEMAND", "prod": "ON_DEMAND"}, _one_of("ON_DEMAND", "SPOT")),
+    Setting("systemNodesMin", "integer", "Minimum general-purpose nodes.", {"dev": 2, "staging": 2, "prod": 3},
+            _between(1, 100)),
+    Setting("systemNodesMax", "integer", "Maximum general-purpose nodes.", {"dev": 3, "staging": 4, "prod": 6},
+            _between(1, 100)),
+    Setting("gpuInstanceTypes", "array", "GPU instance types of the model-serving pool.", ["g6.xlarge"],
+            _each(_pattern(_INSTANCE_TYPE, "g6.xlarge"))),
+    Setting("gpuCapacityType", "string", "ON_DEMAND or SPOT for the GPU pool.",
+            {"dev": "SPOT", "staging": "SPOT", "prod": "ON_DEMAND"}, _one_of("ON_DEMAND", "SPOT")),
+    Setting("gpuMinSize", "integer", "Minimum GPU nodes (0 scales to zero when idle).",
+            {"dev": 0, "staging": 0, "prod": 1}, _between(0, 100)),
+    Setting("gpuMaxSize", "integer", "Maximum GPU nodes.", {"dev": 1, "staging": 2, "prod": 4}, _between(1, 100)),
+    # Data
+    Setting("postgresInstanceClass", "string", "RDS instance class of the Postgres databases.",
+            {"dev": "db.t4g.micro", "staging": "db.t4g.medium", "prod": "db.r7g.large"},
+            _pattern(r"db\." + _INSTANCE_TYPE, "db.t4g.micro")),
+    Setting("postgresMultiAz", "boolean", "Run Postgres with a synchronous standby in a second zone.",
+            {"dev": False, "staging": True, "prod": True}),
+    Setting("postgresBackupRetentionDays", "integer", "Days of automated Postgres backups (point-in-time restore).",
+            {"dev": 1, "staging": 7, "prod": 30}, _between(1, 35)),
+    Setting("postgresAllocatedStorageGb", "integer", "Initial Postgres storage in GB.",
+            {"dev": 20, "staging": 50, "prod": 100}, _between(20, 65536)),
+    Setting("postgresMaxAllocatedStorageGb", "integer", "Storage autoscaling ceiling in GB.",
+            {"dev": 100, "staging": 200, "prod": 1000}, _between(20, 65536)),
+    Setting("postgresPerformanceInsights", "boolean", "Enable Performance Insights on Postgres.",
+            {"dev": False, "staging": False, "prod": True}),
+    Setting("redisNodeType", "string", "ElastiCache node type of the RAG cache.",
+            {"dev": "cache.t4g.micro", "staging": "cache.t4g.small", "prod": "cache.r7g.large"},
+            _pattern(r"cache\." + _INSTANCE_TYPE, "cache.t4g.micro")),
+    Setting("redisNodeCount", "integer", "Redis nodes; more than one turns on failover and Multi-AZ.",
+            {"dev": 1, "staging": 2, "prod": 2}, _between(1, 6)),
+    # Services
+    Setting("releaseTag", "string", "Image tag every service deploys (pinned; never 'latest').", "0.1.0",
+            lambda v: None if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", v) and v != "latest"
+            else "use a pinned image tag such as 1.4.2 or a git SHA (not 'latest')"),
+    Setting("apiReplicas", "integer", "Minimum replicas of each API (the HPA's floor).",
+            {"dev": 1, "staging": 2, "prod": 3}, _between(1, 50)),
+    Setting("apiMaxReplicas", "integer", "Maximum replicas of each API (the HPA's ceiling).",
+            {"dev": 3, "staging": 4, "prod": 10}, _between(1, 200)),
+    Setting("fargateMinTasks", "integer", "Minimum Fargate tasks of the tabular API.",
+            {"dev": 1, "staging": 2, "prod": 2}, _between(1, 100)),
+    Setting("fargateMaxTasks", "integer", "Maximum Fargate tasks of the tabular API.",
+            {"dev": 2, "staging": 4, "prod": 10}, _between(1, 100)),
+    Setting("cloudRunMinInstances", "integer", "Minimum Cloud Run instances of the chat app (0 scales to zero).",
+            {"dev": 0, "staging": 0, "prod": 1}, _between(0, 100)),
+    Setting("cloudRunMaxInstances", "integer", "Maximum Cloud Run instances of the chat app.",
+            {"dev": 3, "staging": 5, "prod": 20}, _between(1, 1000)),
+    Setting("certificateArn", "string", "ACM certificate for HTTPS on the load balancers; empty serves plain HTTP.",
+            "", lambda v: None if v == "" or re.fullmatch(r"arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+", v)
+            else "use an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>) or leave it empty"),
+    # Guard rails
+    Setting("protectStateful", "boolean", "Deletion protection and Pulumi protect on databases, buckets and queues.",
+            {"dev": False, "staging": True, "prod": True}),
+    Setting("monthlyBudgetUsd", "integer", "AWS monthly budget in USD; the plan fails when the estimate exceeds it.",
+            {"dev": 1500, "staging": 3000, "prod": 9000}, _between(1, 10_000_000)),
+    Setting("gcpMonthlyBudgetUsd", "integer", "GCP monthly budget in USD.", {"dev": 100, "staging": 300, "prod": 1500},
+            _between(1, 10_000_000)),
+    Setting("alertEmails", "array", "Who receives budget and alarm e-mails.", ["platform-oncall@example.com"],
+            lambda v: "name at least one address" if not v else _each(_pattern(_EMAIL, "oncall@example.com"))(v)),
+    Setting("gcpBillingAccount", "string", "GCP billing account the budget watches.", None,
+            _pattern(r"[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}", "01A2B3-C4D5E6-F7A8B9")),
+    Setting("redisAuthToken", "string", "AUTH token of the Redis cache (16-128 printable characters).", None,
+            lambda v: None if 16 <= len(v) <= 128 and re.fullmatch(r"[!&#$^<>\-\w]+", v)
+            else "use 16 to 128 letters, digits or !&#$^<>- (ElastiCache's AUTH rules)", secret=True),
+)
+
+_BY_KEY = {setting.key: setting for setting in SETTINGS}
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """The validated settings of one stack. Field names are the snake_case of the config keys."""
+
+    stack: str
+    aws_region: str
+    gcp_project: str
+    gcp_region: str
+    tier: str
+    vpc_cidr: str
+    az_count: int
+    nat_strategy: str
+    flow_log_retention_days: int
+    interface_endpoints: list[str]
+    eks_service_cidr: str
+    eks_public_access_cidrs: list[str]
+    system_node_instance_types: list[str]
+    system_node_capacity_type: str
+    system_nodes_min: int
+    system_nodes_max: int
+    gpu_instance_types: list[str]
+    gpu_capacity_type: str
+    gpu_min_size: int
+    gpu_max_size: int
+    postgres_instance_class: str
+    postgres_multi_az: bool
+    postgres_backup_retention_days: int
+    postgres_allocated_storage_gb: int
+    postgres_max_allocated_storage_gb: int
+    postgres_performance_insights: bool
+    redis_node_type: str
+    redis_node_count: int
+    release_tag: str
+    api_replicas: int
+    api_max_replicas: int
+    fargate_min_tasks: int
+    fargate_max_tasks: int
+    cloud_run_min_instances: int
+    cloud_run_max_instances: int
+    certificate_arn: str
+    protect_stateful: bool
+    monthly_budget_usd: int
+    gcp_monthly_budget_usd: int
+    alert_emails: list[str]
+    gcp_billing_account: str
+    redis_auth_token: pulumi.Output[str]
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Tags every component gets from the stack; ``Environment`` is the cost-allocation tag."""
+        return {"Environment": self.stack}
+
+
+# Pairs whose first value must not exceed the second: (min key, max key).
+_RANGES = (
+    ("systemNodesMin", "systemNodesMax"),
+    ("gpuMinSize", "gpuMaxSize"),
+    ("postgresAllocatedStorageGb", "postgresMaxAllocatedStorageGb"),
+    ("apiReplicas", "apiMaxReplicas"),
+    ("fargateMinTasks", "fargateMaxTasks"),
+    ("cloudRunMinInstances", "cloudRunMaxInstances"),
+)
+_PROVIDER_KEYS = {"aws:region": "us-east-1", "gcp:project": None, "gcp:region": "europe-west4"}
+
+
+def snake_case(key: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
+def load(config: Mapping[str, str], stack: str, config_file: str) -> EnvConfig:
+    """Validate the flat Pulumi config of a stack (``{"genai-platform:tier": "dev", ...}``, string values).
+
+    Raises :class:`ConfigError` for the first wrong value, naming ``config_file``.
+    """
+
+    def fail(key: str, value: Any, fix: str) -> ConfigError:
+        return ConfigError(f"{config_file}: {key} = {_show(key, value)} is invalid: {fix}.")
+
+    prefix = f"{PROJECT}:"
+    own = {key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)}
+    for key, value in own.items():
+        if key not in _BY_KEY:
+            close = difflib.get_close_matches(key, _BY_KEY, n=1)
+            hint = f"did you mean {prefix}{close[0]}?" if close else f"known keys are listed in Pulumi.yaml"
+            raise fail(prefix + key, value, f"unknown key; remove it or fix the name ({hint})")
+
+    tier_text = own.get("tier")
+    if tier_text is None:
+        raise ConfigError(f"{config_file}: {prefix}tier is not set: add `{prefix}tier: dev` (or staging, prod).")
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        key = prefix + setting.key
+        if setting.key in own:
+            value = _parse(setting, own[setting.key], lambda fix: fail(key, own[setting.key], fix))
+        else:
+            value = setting.preset(values.get("tier", tier_text))
+            if value is None:
+                raise ConfigError(f"{config_file}: {key} is not set: add it to the file"
+                                  + (f" with `pulumi config set --secret {key} <value>`." if setting.secret else "."))
+        problem = setting.check(value) if setting.check else None
+        if problem:
+            raise fail(key, value, problem)
+        values[setting.key] = value
+
+    for low_key, high_key in _RANGES:
+        if values[low_key] > values[high_key]:
+            raise ConfigError(
+                f"{config_file}: {prefix}{low_key} = {values[low_key]} is greater than {prefix}{high_key} = "
+                f"{values[high_key]}: lower {prefix}{low_key} or raise {prefix}{high_key}."
+            )
+    vpc, services = ipaddress.IPv4Network(values["vpcCidr"]), ipaddress.IPv4Network(values["eksServiceCidr"])
+    if vpc.overlaps(services):
+        raise fail(prefix + "eksServiceCidr", values["eksServiceCidr"],
+                   f"it overlaps {prefix}vpcCidr = {values['vpcCidr']}; pick a range outside the VPC, "
+                   "e.g. 172.20.0.0/16")
+
+    provider = {key: config.get(key, default) for key, default in _PROVIDER_KEYS.items()}
+    if not provider["gcp:project"]:
+        raise ConfigError(f"{config_file}: gcp:project is not set: add `gcp:project: <your GCP project id>`.")
+    values["redisAuthToken"] = pulumi.Output.secret(values["redisAuthToken"])
+    return EnvConfig(
+        stack=stack, aws_region=provider["aws:region"], gcp_project=provider["gcp:project"],
+        gcp_region=provider["gcp:region"],
+        **{snake_case(key): value for key, value in values.items()},
+    )
+
+
+def from_pulumi() -> EnvConfig:
+    """The config of the stack being deployed (real ``pulumi up`` or the offline plan)."""
+    from pulumi.runtime.config import CONFIG, get_config_env
+
+    # All keys, not only the known ones: an unknown key must fail instead of being ignored.
+    merged = {**get_config_env(), **CONFIG.get()}
+    stack = pulumi.get_stack()
+    return load(merged, stack, f"stacks/Pulumi.{stack}.yaml")
+
+
+def _parse(setting: Setting, text: str, fail: Callable[[str], ConfigError]) -> Any:
+    if setting.kind == "string":
+        return text
+    if setting.kind == "integer":
+        try:
+            return int(text)
+        except ValueError:
+            raise fail("use a whole number") from None
+    if setting.kind == "boolean":
+        if text not in ("true", "false"):
+            raise fail("use true or false")
+        return text == "true"
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError:
+        items = None
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise fail("use a YAML list of strings, e.g. [a, b]")
+    return items
+
+
+def _show(key: str, value: Any) -> str:
+    setting = _BY_KEY.get(key.split(":", 1)[-1])
+    if setting is not None and setting.secret:
+        return "[secret]"
+    return json.dumps(value) if isinstance(value, list) else repr(value)
+
+
+def declared_keys() -> dict[str, Setting]:
+    """Settings by namespaced key, for the Pulumi.yaml consistency test and docs."""
+    return {f"{PROJECT}:{setting.key}": setting for setting in SETTINGS}
+

@@ -1,0 +1,1 @@
+"""Services of the platform, each built only from ``components``."""
