@@ -362,3 +362,23 @@ def declared_keys() -> dict[str, Setting]:
     """Settings by namespaced key, for the Pulumi.yaml consistency test and docs."""
     return {f"{PROJECT}:{setting.key}": setting for setting in SETTINGS}
 
+
+
+def markdown_table() -> str:
+    """The settings with their presets as a Markdown table (the README's copy is kept equal by a test)."""
+
+    def show(value: Any) -> str:
+        if value is None:
+            return "*required*"
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, list):
+            return "[" + ", ".join(value) + "]"
+        return str(value) if value != "" else '""'
+
+    rows = ["| key | type | dev | staging | prod | what it sets |", "|---|---|---|---|---|---|"]
+    for setting in SETTINGS:
+        presets = " | ".join(show(setting.preset(tier) if setting.presets is not None else None) for tier in TIERS)
+        kind = setting.kind + (" (secret)" if setting.secret else "")
+        rows.append(f"| `{setting.key}` | {kind} | {presets} | {setting.description} |")
+    return "\n".join(rows) + "\n"

@@ -114,3 +114,7 @@ def test_every_preset_passes_its_own_check():
             value = setting.preset(tier)
             if value is not None and setting.check:
                 assert setting.check(value) is None, (tier, setting.key)
+
+
+def test_readme_lists_every_setting_with_its_presets():
+    assert config.markdown_table() in (ROOT / "README.md").read_text()
