@@ -1,0 +1,187 @@
+import json
+
+import pulumi
+import pytest
+
+from components.aws.bucket import Bucket, BucketArgs
+from genai_infra.mockcloud import run_under_mocks
+
+BUCKET = "aws:s3/bucket:Bucket"
+KEY = "aws:kms/key:Key"
+POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+DEFAULT_CHILDREN = {
+    "genai:aws:Bucket": 1,
+    BUCKET: 1,
+    KEY: 1,
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
+    SSE: 1,
+    "aws:s3/bucketVersioning:BucketVersioning": 1,
+    POLICY: 1,
+    LIFECYCLE: 1,
+}
+
+
+def plan_bucket(**overrides):
+    def program():
+        bucket = Bucket("docs", BucketArgs(**overrides))
+        for output in ("bucket_name", "bucket_arn", "bucket_regional_domain_name", "kms_key_arn", "read_policy_json",
+                       "write_policy_json"):
+            pulumi.export(output, getattr(bucket, output))
+
+    return run_under_mocks(program, config={"aws:region": "us-east-1"})
+
+
+def test_default_children_exact_types_and_counts():
+    assert plan_bucket().type_counts() == DEFAULT_CHILDREN
+
+
+def test_bucket_is_private_owner_enforced_versioned_and_not_force_destroyed():
+    plan = plan_bucket()
+    bucket = plan.one(BUCKET)
+    assert bucket.inputs["forceDestroy"] is False
+    assert not {"acl", "policy", "website"} & bucket.inputs.keys()
+    block = plan.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    assert {k: block[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
+                                  "restrictPublicBuckets")} == dict.fromkeys(
+        ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True)
+    ownership = plan.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs
+    assert ownership["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    versioning = plan.one("aws:s3/bucketVersioning:BucketVersioning").inputs
+    assert versioning["versioningConfiguration"] == {"status": "Enabled"}
+    name = bucket.outputs["bucket"]
+    for child in plan.resources:
+        if child.custom and child.type.startswith("aws:s3/") and child.type != BUCKET:
+            assert child.inputs["bucket"] == name
+
+
+def test_default_encryption_is_sse_kms_with_a_rotating_key_and_bucket_key():
+    plan = plan_bucket()
+    key = plan.one(KEY)
+    assert key.inputs["enableKeyRotation"] is True
+    rule, = plan.one(SSE).inputs["rules"]
+    assert rule == {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms",
+                                                           "kmsMasterKeyId": key.outputs["arn"]},
+                    "bucketKeyEnabled": True}
+    assert plan.outputs["kms_key_arn"] == key.outputs["arn"]
+
+
+def test_a_given_key_is_used_and_none_is_created():
+    plan = plan_bucket(kms_key_arn=KEY_ARN)
+    assert KEY not in plan.type_counts()
+    rule, = plan.one(SSE).inputs["rules"]
+    assert rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] == KEY_ARN
+
+
+def test_policy_denies_non_tls_and_old_tls_after_the_public_access_block():
+    plan = plan_bucket()
+    arn = plan.one(BUCKET).outputs["arn"]
+    policy = plan.one(POLICY)
+    statements = json.loads(policy.inputs["policy"])["Statement"]
+    assert statements == [
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {"Sid": "DenyOutdatedTls", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [arn, f"{arn}/*"], "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}},
+    ]
+    assert plan.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").urn in policy.dependencies
+
+
+def test_lifecycle_expires_noncurrent_versions_and_aborts_uploads_after_versioning():
+    plan = plan_bucket(noncurrent_version_expiration_days=90, abort_incomplete_multipart_upload_days=3)
+    lifecycle = plan.one(LIFECYCLE)
+    assert lifecycle.inputs["rules"] == [
+        {"id": "expire-noncurrent-versions", "status": "Enabled", "filter": {"prefix": ""},
+         "noncurrentVersionExpiration": {"noncurrentDays": 90}, "expiration": {"expiredObjectDeleteMarker": True}},
+        {"id": "abort-incomplete-multipart-uploads", "status": "Enabled", "filter": {"prefix": ""},
+         "abortIncompleteMultipartUpload": {"daysAfterInitiation": 3}},
+    ]
+    assert plan.one("aws:s3/bucketVersioning:BucketVersioning").urn in lifecycle.dependencies
+
+
+def test_object_expiration_adds_a_third_rule():
+    rules = plan_bucket(object_expiration_days=400).one(LIFECYCLE).inputs["rules"]
+    assert rules[-1] == {"id": "expire-current-objects", "status": "Enabled", "filter": {"prefix": ""},
+                         "expiration": {"days": 400}}
+
+
+def test_access_logging_goes_to_the_given_bucket():
+    plan = plan_bucket(access_log_bucket="org-access-logs")
+    assert plan.type_counts() == {**DEFAULT_CHILDREN, "aws:s3/bucketLogging:BucketLogging": 1}
+    logging = plan.one("aws:s3/bucketLogging:BucketLogging").inputs
+    assert (logging["targetBucket"], logging["targetPrefix"]) == ("org-access-logs", "docs/")
+
+
+def test_access_log_target_uses_sse_s3_and_admits_only_this_accounts_log_delivery():
+    plan = plan_bucket(access_log_target=True, object_expiration_days=90)
+    assert KEY not in plan.type_counts()
+    rule, = plan.one(SSE).inputs["rules"]
+    assert rule == {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}, "bucketKeyEnabled": False}
+    arn = plan.one(BUCKET).outputs["arn"]
+    statements = json.loads(plan.one(POLICY).inputs["policy"])["Statement"]
+    assert [s["Effect"] for s in statements] == ["Deny", "Deny", "Allow"]
+    assert statements[2] == {
+        "Sid": "S3ServerAccessLogsFromThisAccount", "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": ["s3:PutObject"],
+        "Resource": [f"{arn}/*"], "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
+    }
+    assert "kms_key_arn" not in plan.outputs  # None: an exported None is dropped
+
+
+@pytest.mark.parametrize("protect", [True, False])
+def test_protect_applies_to_bucket_and_key_only(protect):
+    plan = plan_bucket(protect=protect)
+    assert plan.one(BUCKET).protect is protect and plan.one(KEY).protect is protect
+    assert not any(r.protect for r in plan.resources if r.type not in (BUCKET, KEY))
+
+
+def allow_statements(plan, output):
+    statements = json.loads(plan.outputs[output])["Statement"]
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        assert not [a for a in statement["Action"] if "*" in a]
+    return statements
+
+
+def test_read_and_write_policies_are_least_privilege():
+    plan = plan_bucket()
+    arn, key = plan.outputs["bucket_arn"], plan.outputs["kms_key_arn"]
+    assert allow_statements(plan, "read_policy_json") == [
+        {"Sid": "Bucket", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [arn]},
+        {"Sid": "Objects", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"{arn}/*"]},
+        {"Sid": "UseKey", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key]},
+    ]
+    assert allow_statements(plan, "write_policy_json") == [
+        {"Sid": "Objects", "Effect": "Allow", "Action": ["s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"],
+         "Resource": [f"{arn}/*"]},
+        {"Sid": "UseKey", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": [key]},
+    ]
+
+
+def test_outputs_name_arn_and_regional_domain():
+    outputs = plan_bucket().outputs
+    assert outputs["bucket_name"].startswith("docs-bucket-")
+    assert outputs["bucket_arn"] == f"arn:aws:s3:::{outputs['bucket_name']}"
+    assert outputs["bucket_regional_domain_name"] == f"{outputs['bucket_name']}.s3.us-east-1.amazonaws.com"
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"noncurrent_version_expiration_days": 0},
+     "noncurrent_version_expiration_days=0 is out of range: use 1 to 3650."),
+    ({"abort_incomplete_multipart_upload_days": 0},
+     "abort_incomplete_multipart_upload_days=0 is out of range: use 1 to 365."),
+    ({"object_expiration_days": 0}, "object_expiration_days=0 is out of range: use 1 to 36500."),
+    ({"kms_key_arn": "alias/docs"},
+     "kms_key_arn='alias/docs' is not a KMS key ARN: pass arn:aws:kms:<region>:<account>:key/<key-id> "
+     "(IAM policies cannot name a key by alias or bare id)."),
+    ({"access_log_target": True, "kms_key_arn": KEY_ARN},
+     "kms_key_arn is set but access_log_target=True: S3 cannot deliver access logs into an SSE-KMS bucket, "
+     "so a log target uses SSE-S3; drop kms_key_arn or access_log_target."),
+])
+def test_impossible_arguments_are_refused_with_the_fix(overrides, message):
+    with pytest.raises(ValueError) as error:
+        plan_bucket(**overrides)
+    assert str(error.value) == message
