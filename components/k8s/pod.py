@@ -32,8 +32,9 @@ DEFAULT_UID = 10001
 GPU_RESOURCE = "nvidia.com/gpu"
 """Extended resource the NVIDIA device plugin advertises; also the key of the GPU pools' taint."""
 
-DEFAULT_GPU_NODE_SELECTOR: dict[str, str] = {"genai.platform/pool": "gpu"}
-"""Node label of the EKS GPU node pools; GPU pods select it so they never wait on a CPU-only pool."""
+DEFAULT_GPU_NODE_SELECTOR: dict[str, str] = {"nvidia.com/gpu.present": "true"}
+"""Node label every GPU node carries (``GpuNodePool`` sets it; NVIDIA GPU feature discovery uses the same
+key): GPU pods select it so they never wait on a CPU-only pool."""
 
 IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 """ServiceAccount annotation the EKS pod identity webhook reads to hand the pod IAM role credentials."""
@@ -109,8 +110,9 @@ class WorkloadArgs:
     ``nvidia.com/gpu`` NoSchedule taint of GPU pools and selects them with ``gpu_node_selector``."""
 
     gpu_node_selector: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_GPU_NODE_SELECTOR))
-    """Node labels GPU pods require; default ``{"genai.platform/pool": "gpu"}``, the label the EKS GPU
-    node pools carry. Ignored when ``gpu_count`` is 0."""
+    """Node labels GPU pods require; default ``{"nvidia.com/gpu.present": "true"}``, which every GPU node
+    pool carries. Pass one pool's labels (``GpuNodePool.labels``) to pin a GPU type. Ignored when
+    ``gpu_count`` is 0."""
 
     node_selector: dict[str, str] = field(default_factory=dict)
     """Extra node labels the pod requires (e.g. a spot pool for batch); default none."""

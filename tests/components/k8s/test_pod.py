@@ -101,17 +101,17 @@ def test_gpu_adds_limit_toleration_and_gpu_pool_selector(workload):
     _, spec = workload(gpu_count=2, node_selector={"karpenter.sh/capacity-type": "on-demand"})
     assert spec["containers"][0]["resources"]["limits"] == {"memory": "512Mi", "nvidia.com/gpu": "2"}
     assert spec["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
-    assert spec["nodeSelector"] == {"karpenter.sh/capacity-type": "on-demand", "genai.platform/pool": "gpu"}
+    assert spec["nodeSelector"] == {"karpenter.sh/capacity-type": "on-demand", "nvidia.com/gpu.present": "true"}
 
 
 def test_gpu_node_selector_is_configurable(workload):
-    _, spec = workload(gpu_count=1, gpu_node_selector={"eks.amazonaws.com/nodegroup": "gpu-l4"})
-    assert spec["nodeSelector"] == {"eks.amazonaws.com/nodegroup": "gpu-l4"}
+    _, spec = workload(gpu_count=1, gpu_node_selector={"genai-platform/pool": "gpu-l4"})
+    assert spec["nodeSelector"] == {"genai-platform/pool": "gpu-l4"}
 
 
 def test_node_selector_without_gpu_has_no_gpu_bits(workload):
-    _, spec = workload(node_selector={"genai.platform/pool": "batch"})
-    assert spec["nodeSelector"] == {"genai.platform/pool": "batch"}
+    _, spec = workload(node_selector={"genai-platform/pool": "batch"})
+    assert spec["nodeSelector"] == {"genai-platform/pool": "batch"}
     assert "tolerations" not in spec
     assert "nvidia.com/gpu" not in spec["containers"][0]["resources"]["limits"]
 
