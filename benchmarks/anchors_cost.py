@@ -1,0 +1,31 @@
+"""Each environment's monthly estimate next to the same services built with the anchors' defaults.
+
+Usage: python benchmarks/anchors_cost.py [ENV ...]   (default: every stacks/Pulumi.<ENV>.yaml)
+
+Plans each stack offline (no cloud, no Pulumi CLI), prices it with genai_infra.cost, then prices the
+plan again after applying the anchor libraries' defaults (pulumi-awsx, pulumi-eks, ...; see the
+footnotes the table prints) and writes a Markdown table to stdout.
+"""
+
+import sys
+
+from genai_infra.cost import load_prices
+from genai_infra.cost.anchors import compare, markdown_table
+
+
+def main(argv: list[str]) -> int:
+    try:
+        from genai_infra.planning import plan_stack, project_dir, stack_names
+    except ImportError as error:  # the planner is the lead's module; say so instead of a traceback
+        print(f"genai_infra.planning is not available ({error}): cannot plan the stacks.", file=sys.stderr)
+        return 2
+    root = project_dir()
+    environments = argv or stack_names(root)
+    prices = load_prices()
+    rows = [compare(name, plan_stack(name, root), prices) for name in environments]
+    sys.stdout.write(markdown_table(rows, prices.get("read_on", "")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
