@@ -51,8 +51,9 @@ _IMAGE_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 # Name parts that mark a credential; matched on whole '_'-separated words so MAX_TOKENS or
-# TOKENIZER_NAME stay allowed while HF_TOKEN, DB_PASSWORD or OPENAI_API_KEY are refused.
-_SECRET_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "APIKEY", "CREDENTIALS", "PRIVATE_KEY", "API_KEY",
+# TOKENIZER_NAME stay allowed while HF_TOKEN, DB_PASSWORD or OPENAI_API_KEY are refused
+# (GOOGLE_APPLICATION_CREDENTIALS is a file path, so "CREDENTIALS" is not a marker).
+_SECRET_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "APIKEY", "PRIVATE_KEY", "API_KEY",
                  "ACCESS_KEY")
 
 

@@ -118,13 +118,15 @@ def test_node_selector_without_gpu_has_no_gpu_bits(workload):
 
 def test_env_plain_and_from_secrets_by_name(workload):
     _, spec = workload(command=["python", "-m", "app"], args=["--port", "8080"],
-                       env={"LOG_LEVEL": "info", "MAX_TOKENS": "512", "TOKENIZER_NAME": "gpt2"},
+                       env={"LOG_LEVEL": "info", "MAX_TOKENS": "512", "TOKENIZER_NAME": "gpt2",
+                            "GOOGLE_APPLICATION_CREDENTIALS": "/var/run/gcp/key.json"},
                        secret_env={"DB_PASSWORD": ("rag-db", "password"), "HF_TOKEN": ("hugging-face", "token")},
                        env_from_secrets=["rag-settings"])
     container = spec["containers"][0]
     assert container["command"] == ["python", "-m", "app"]
     assert container["args"] == ["--port", "8080"]
     assert container["env"] == [
+        {"name": "GOOGLE_APPLICATION_CREDENTIALS", "value": "/var/run/gcp/key.json"},
         {"name": "LOG_LEVEL", "value": "info"},
         {"name": "MAX_TOKENS", "value": "512"},
         {"name": "TOKENIZER_NAME", "value": "gpt2"},
