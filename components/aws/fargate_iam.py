@@ -18,6 +18,7 @@ _SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:(?P<service>secretsmanager|ssm):[a-z0
 # Matching whole words (not substrings) keeps TOKENIZER_PATH, MAX_TOKENS or DB_SECRET_ARN legal.
 _SECRET_WORDS = {"PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "CREDENTIAL", "CREDENTIALS", "APIKEY"}
 _SECRET_SUFFIXES = ("API_KEY", "ACCESS_KEY", "PRIVATE_KEY", "SECRET_KEY", "CLIENT_SECRET")
+_WELL_KNOWN_PATHS = {"GOOGLE_APPLICATION_CREDENTIALS"}  # a file path by convention, not a credential
 
 # Only metadata calls may use Resource "*": Get* reads data (objects, secret values) and must be scoped.
 _METADATA_VERBS = ("Describe", "List")
@@ -82,7 +83,7 @@ def check_plain_environment(argument: str, environment: Mapping[str, Any]) -> No
     for key in environment:
         upper = key.upper()
         words = upper.split("_")
-        if words[-1] in _SECRET_WORDS or upper.endswith(_SECRET_SUFFIXES):
+        if upper not in _WELL_KNOWN_PATHS and (words[-1] in _SECRET_WORDS or upper.endswith(_SECRET_SUFFIXES)):
             raise ValueError(
                 f"{argument} key {key!r} looks like a credential: pass it in secrets={{{key!r}: "
                 "'<Secrets Manager or SSM parameter ARN>'}, or rename the key if the value is not secret."

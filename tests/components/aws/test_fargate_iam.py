@@ -57,7 +57,8 @@ def test_credential_like_environment_keys_are_rejected(key):
 
 
 @pytest.mark.parametrize("key", ["TOKENIZER_PATH", "MAX_TOKENS", "DB_SECRET_ARN", "PASSWORD_FILE", "LOG_LEVEL",
-                                 "SECRET_NAME", "KEYCLOAK_URL", "MLFLOW_TRACKING_URI"])
+                                 "SECRET_NAME", "KEYCLOAK_URL", "MLFLOW_TRACKING_URI",
+                                 "GOOGLE_APPLICATION_CREDENTIALS"])
 def test_ordinary_environment_keys_pass(key):
     check_plain_environment("environment", {key: "value"})
 
