@@ -20,7 +20,8 @@ def main(argv: list[str]) -> int:
         print(f"genai_infra.planning is not available ({error}): cannot plan the stacks.", file=sys.stderr)
         return 2
     root = project_dir()
-    environments = argv or stack_names(root)
+    order = {"dev": 0, "staging": 1, "prod": 2}
+    environments = argv or sorted(stack_names(root), key=lambda name: (order.get(name, 3), name))
     prices = load_prices()
     rows = [compare(name, plan_stack(name, root), prices) for name in environments]
     sys.stdout.write(markdown_table(rows, prices.get("read_on", "")))

@@ -150,8 +150,8 @@ def markdown_table(rows: list[Comparison], read_on: str = "") -> str:
         f"{a.title} {marks[i]}" for i, a in enumerate(ASSUMPTIONS)]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
     for row in rows:
-        cells = [row.environment, money(row.ours), money(row.anchors), f"+{money(row.difference)}"
-                 if row.difference >= 0 else f"-{money(-row.difference)}"]
+        sign = "+" if row.difference > 0 else "-" if row.difference < 0 else ""
+        cells = [row.environment, money(row.ours), money(row.anchors), f"{sign}{money(abs(row.difference))}"]
         cells += [f"+{money(row.deltas[a.key])}" if row.deltas[a.key] else "-" for a in ASSUMPTIONS]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")

@@ -250,15 +250,18 @@ def _public_ips(context: _Context, count: float, what: str) -> tuple[float, str]
     return amount, f"{what} {_count(count)} x {rate(hourly)}/h x {context.hours:g} h = {money(amount)}"
 
 
-def _control_plane(context: _Context) -> tuple[float, str]:
-    hourly = context.prices["eks"]["control_plane_hourly"]
-    amount = context.monthly(hourly)
-    return amount, f"EKS control plane {rate(hourly)}/h x {context.hours:g} h = {money(amount)} (standard support)"
+def _control_plane(context: _Context, resource: RecordedResource) -> tuple[float, str]:
+    prices = context.prices["eks"]
+    amount = context.monthly(prices["control_plane_hourly"])
+    support = ((resource.inputs.get("upgradePolicy") or {}).get("supportType")) or "STANDARD"
+    note = "standard support" if support != "EXTENDED" else (
+        f"upgrade policy EXTENDED: {rate(prices['extended_support_hourly'])}/h once its version leaves standard support")
+    return amount, f"EKS control plane {rate(prices['control_plane_hourly'])}/h x {context.hours:g} h = {money(amount)} ({note})"
 
 
 @_prices("aws:eks/cluster:Cluster")
 def _eks_cluster(resource: RecordedResource, context: _Context) -> Priced:
-    return Priced([_control_plane(context)])
+    return Priced([_control_plane(context, resource)])
 
 
 @_prices("aws:eks/nodeGroup:NodeGroup", "eks:index:ManagedNodeGroup")
@@ -315,7 +318,7 @@ def _pulumi_eks_cluster(resource: RecordedResource, context: _Context) -> Priced
     # A remote component: offline its children are invisible, so its control plane and default
     # node group are priced on the component itself.
     inputs = resource.inputs
-    parts = [_control_plane(context)]
+    parts = [_control_plane(context, resource)]
     skip = inputs.get("skipDefaultNodeGroup") or inputs.get("fargate") or inputs.get("autoMode")
     if not skip:
         options = {**inputs, **(inputs.get("nodeGroupOptions") or {})}

@@ -27,7 +27,7 @@ def _name(urn: str) -> str:
 
 
 def _usage_summary(estimate: CostEstimate) -> str:
-    counts = Counter(entry["type"].rsplit(":", 1)[-1] for entry in estimate.usage_based)
+    counts = Counter(entry["type"].split(":")[1] for entry in estimate.usage_based)
     return ", ".join(f"{kind} x{count}" if count > 1 else kind for kind, count in sorted(counts.items()))
 
 

@@ -60,6 +60,13 @@ def test_eks_control_plane_is_ten_cents_an_hour():
     assert only(res("aws:eks/cluster:Cluster", "eks")).get("monthly") == 73.00
 
 
+def test_eks_extended_support_policy_is_called_out():
+    item = only(res("eks:index:Cluster", "eks", {"skipDefaultNodeGroup": True,
+                                                 "upgradePolicy": {"supportType": "EXTENDED"}}))
+    assert item["monthly"] == 73.00
+    assert "upgrade policy EXTENDED: $0.60/h once its version leaves standard support" in item["basis"]
+
+
 def test_on_demand_node_group_prices_desired_size_and_root_volumes():
     item = only(res("aws:eks/nodeGroup:NodeGroup", "general", {
         "instanceTypes": ["t3.medium"], "capacityType": "ON_DEMAND", "diskSize": 20,
@@ -352,7 +359,7 @@ def test_text_report_shows_services_top_items_and_verdict():
     assert "rag" in text and "$46.83" in text
     assert "Estimated $46.83/month: OVER the $40.00 budget by $6.83" in text
     assert "UNPRICED odd (aws:eks/nodeGroup:NodeGroup): instance type 'x9.huge'" in text
-    assert "Usage-priced, not in the total (1): NatGateway." in text
+    assert "Usage-priced, not in the total (1): ec2/natGateway." in text
 
 
 def test_rich_report_renders():

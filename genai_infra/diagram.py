@@ -1,0 +1,277 @@
+"""A Mermaid flowchart of a planned stack: services -> components -> the resources that matter.
+
+Solid arrows are containment (parent -> child), dotted arrows dependencies between the nodes shown
+(e.g. a database on the network's subnet group), thick arrows traffic (load balancer ==> ECS service,
+Cloud Run URL ==> service). IAM, routes, security groups and other plumbing are
+left out; subnets are summarised on their VPC and NAT gateways counted per component. Node ids are
+derived from URNs, so the same plan always gives the same text and a diff shows real changes.
+"""
+
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from genai_infra.cost.tree import STACK_TYPE, stack_root
+from genai_infra.mockcloud import Plan, RecordedResource
+
+_KINDS: dict[str, tuple[str, str]] = {
+    "aws:ec2/vpc:Vpc": ("network", "VPC"),
+    "aws:ec2/natGateway:NatGateway": ("network", "NAT gateway"),
+    "gcp:compute/network:Network": ("network", "VPC network"),
+    "aws:rds/instance:Instance": ("data", "RDS"),
+    "aws:rds/cluster:Cluster": ("data", "Aurora"),
+    "aws:elasticache/replicationGroup:ReplicationGroup": ("data", "ElastiCache"),
+    "aws:elasticache/cluster:Cluster": ("data", "ElastiCache"),
+    "aws:elasticache/serverlessCache:ServerlessCache": ("data", "ElastiCache Serverless"),
+    "aws:s3/bucket:Bucket": ("data", "S3"),
+    "aws:s3/bucketV2:BucketV2": ("data", "S3"),
+    "aws:dynamodb/table:Table": ("data", "DynamoDB"),
+    "gcp:storage/bucket:Bucket": ("data", "GCS"),
+    "gcp:sql/databaseInstance:DatabaseInstance": ("data", "Cloud SQL"),
+    "aws:sqs/queue:Queue": ("queue", "SQS"),
+    "aws:eks/cluster:Cluster": ("compute", "EKS"),
+    "eks:index:Cluster": ("compute", "EKS"),
+    "aws:eks/nodeGroup:NodeGroup": ("compute", "node group"),
+    "eks:index:ManagedNodeGroup": ("compute", "node group"),
+    "eks:index:NodeGroup": ("compute", "node group"),
+    "eks:index:NodeGroupV2": ("compute", "node group"),
+    "aws:ecs/service:Service": ("compute", "ECS service"),
+    "gcp:cloudrunv2/service:Service": ("compute", "Cloud Run"),
+    "gcp:cloudrunv2/job:Job": ("compute", "Cloud Run job"),
+    "kubernetes:apps/v1:Deployment": ("compute", "Deployment"),
+    "kubernetes:batch/v1:CronJob": ("compute", "CronJob"),
+    "aws:lb/loadBalancer:LoadBalancer": ("entry", "load balancer"),
+    "aws:alb/loadBalancer:LoadBalancer": ("entry", "load balancer"),
+    "kubernetes:networking.k8s.io/v1:Ingress": ("entry", "Ingress"),
+}
+"""Resource types worth a node: (class, label)."""
+
+_COLLAPSED = {"aws:ec2/natGateway:NatGateway"}
+"""Types drawn as one node per parent with a count."""
+
+_SHAPES = {
+    "stack": '(("{}"))', "service": '{{{{"{}"}}}}', "component": '["{}"]', "network": '[/"{}"/]',
+    "data": '[("{}")]', "queue": '>"{}"]', "compute": '[["{}"]]', "entry": '(["{}"])',
+}
+_STYLES = {
+    "stack": "fill:#eeeeee,stroke:#555555",
+    "service": "fill:#dbe9ff,stroke:#2f5fa7,font-weight:bold",
+    "component": "fill:#ffffff,stroke:#7a7a7a",
+    "network": "fill:#efe6ff,stroke:#6b4fa0",
+    "data": "fill:#fff1d6,stroke:#b7791f",
+    "queue": "fill:#fff1d6,stroke:#b7791f",
+    "compute": "fill:#e3f6e8,stroke:#2f855a",
+    "entry": "fill:#ffe3e3,stroke:#c53030",
+}
+_ESCAPES = {"#": "#35;", '"': "#34;", "<": "#60;", ">": "#62;", "&": "#38;", "`": "#96;", "\n": " "}
+
+
+@dataclass
+class _Node:
+    id: str
+    cls: str
+    label: str
+
+
+def escape(text: str) -> str:
+    """Text safe inside a quoted Mermaid label (entity codes for characters Mermaid would parse)."""
+    return "".join(_ESCAPES.get(character, character) for character in str(text))
+
+
+def node_id(prefix: str, name: str, key: str) -> str:
+    """A stable, unique, Mermaid-safe id: readable prefix and name, plus a hash of ``key`` (a URN)."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")[:32] or "x"
+    return f"{prefix}_{slug}_{hashlib.sha1(key.encode()).hexdigest()[:6]}"
+
+
+def mermaid(plan: Plan, direction: str = "LR") -> str:
+    """The stack as a Mermaid ``flowchart`` (without the Markdown fence)."""
+    return _Diagram(plan).render(direction)
+
+
+class _Diagram:
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.resources = sorted(plan.resources, key=lambda r: r.urn)  # the text must not depend on plan order
+        self.by_urn = {r.urn: r for r in plan.resources}
+        self.root = stack_root(plan)
+        self.nodes: dict[str, _Node] = {}
+        self.edges: list[tuple[str, str, str]] = []
+        self.shown: dict[str, str] = {}
+        """URN of a resource or component -> id of the node that stands for it."""
+        self.node_parent: dict[str, str] = {}
+
+    def render(self, direction: str) -> str:
+        self._build()
+        lines = [f"flowchart {direction}"]
+        lines += [f"  {n.id}{_SHAPES[n.cls].format(n.label)}" for n in self.nodes.values()]
+        seen = set()
+        for source, arrow, target in self.edges:
+            if (source, target) not in seen and source != target:
+                seen.add((source, target))
+                lines.append(f"  {source} {arrow} {target}")
+        for cls, style in _STYLES.items():
+            members = [n.id for n in self.nodes.values() if n.cls == cls]
+            if members:
+                lines.append(f"  classDef {cls} {style}")
+                lines.append(f"  class {','.join(members)} {cls}")
+        return "\n".join(lines) + "\n"
+
+    # ------------------------------------------------------------------ nodes
+
+    def _add(self, prefix: str, cls: str, key: str, name: str, label_lines: list[str]) -> str:
+        identifier = node_id(prefix, name, key)
+        if identifier not in self.nodes:
+            self.nodes[identifier] = _Node(identifier, cls, "<br/>".join(escape(line) for line in label_lines if line))
+        return identifier
+
+    def _build(self) -> None:
+        root_urn = self.root.urn if self.root else None
+        root_id = self._add("stack", "stack", root_urn or self.plan.stack, self.root.name if self.root else
+                            self.plan.stack, [self.root.name if self.root else f"{self.plan.project}-{self.plan.stack}"])
+        if root_urn:
+            self.shown[root_urn] = root_id
+
+        # Parents first (a child's URN can sort before its parent's), then by URN for a stable text.
+        for resource in sorted(self.resources, key=lambda r: (self._depth(r), r.urn)):
+            if resource.type == STACK_TYPE:
+                continue
+            parent_id = self._nearest_shown(resource.parent) or root_id
+            kind = _KINDS.get(resource.type)
+            top_level = resource.parent == root_urn or resource.parent is None
+            if not resource.custom and top_level:
+                identifier = self._add("svc", "service", resource.urn, resource.name,
+                                       [resource.name, _short_type(resource.type)])
+            elif kind and resource.type in _COLLAPSED:
+                identifier = self._collapsed(resource, kind)
+            elif kind:
+                identifier = self._add("res", kind[0], resource.urn, resource.name,
+                                       [kind[1], resource.name, self._detail(resource)])
+            elif not resource.custom:
+                identifier = self._add("cmp", "component", resource.urn, resource.name,
+                                       [resource.name, _short_type(resource.type)])
+            else:
+                continue
+            self.shown[resource.urn] = identifier
+            self.node_parent.setdefault(identifier, parent_id)
+            self.edges.append((parent_id, "-->", identifier))
+            if resource.type == "gcp:cloudrunv2/service:Service":
+                url = self._add("url", "entry", resource.urn, resource.name, ["Cloud Run URL", resource.name])
+                self.edges.append((url, "==>", identifier))
+
+        self._traffic_edges()
+        for resource in self.resources:
+            source = self.shown.get(resource.urn)
+            if source is None or not source.startswith("res_"):
+                continue
+            references = list(resource.dependencies)
+            if isinstance(resource.inputs.get("cluster"), str):
+                references.append(resource.inputs["cluster"])  # remote node groups name their cluster by URN
+            targets = {self._nearest_shown(urn) for urn in references} - self._node_ancestors(source) - {None, source}
+            # An edge to a service is implied by an edge to something inside it: keep the finest.
+            coarse = {ancestor for target in targets for ancestor in self._node_ancestors(target)}
+            for target in sorted(targets - coarse):
+                if not target.startswith("stack_"):
+                    self.edges.append((source, "-.->", target))
+
+    def _traffic_edges(self) -> None:
+        """Load balancer ==> ECS service, through the target groups their listeners and the service share."""
+        groups_of: dict[str, set[str]] = {}
+        for listener in self.resources:
+            if listener.type not in ("aws:lb/listener:Listener", "aws:lb/listenerRule:ListenerRule"):
+                continue
+            linked = [self.by_urn[u] for u in listener.dependencies if u in self.by_urn]
+            if listener.type.endswith("ListenerRule"):  # a rule names its listener, the listener its LB
+                linked += [self.by_urn[u] for r in linked if r.type == "aws:lb/listener:Listener"
+                           for u in r.dependencies if u in self.by_urn]
+            for balancer in (r for r in linked if _KINDS.get(r.type, ("",))[0] == "entry"):
+                groups_of.setdefault(balancer.urn, set()).update(
+                    r.urn for r in linked if r.type == "aws:lb/targetGroup:TargetGroup")
+        for service in self._of_type("aws:ecs/service:Service"):
+            for balancer, groups in sorted(groups_of.items()):
+                if groups & set(service.dependencies) and balancer in self.shown and service.urn in self.shown:
+                    self.edges.append((self.shown[balancer], "==>", self.shown[service.urn]))
+
+    def _collapsed(self, resource: RecordedResource, kind: tuple[str, str]) -> str:
+        siblings = [r for r in self.resources if r.type == resource.type and r.parent == resource.parent]
+        label = f"{kind[1]} x{len(siblings)}" if len(siblings) > 1 else kind[1]
+        return self._add("res", kind[0], f"{resource.parent}|{resource.type}", kind[1], [label])
+
+    def _of_type(self, type_token: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def _depth(self, resource: RecordedResource) -> int:
+        depth, urn = 0, resource.parent
+        while urn in self.by_urn:
+            depth, urn = depth + 1, self.by_urn[urn].parent
+        return depth
+
+    def _nearest_shown(self, urn: str | None) -> str | None:
+        while urn:
+            if urn in self.shown:
+                return self.shown[urn]
+            resource = self.by_urn.get(urn)
+            urn = resource.parent if resource else None
+        return None
+
+    def _node_ancestors(self, node: str | None) -> set[str]:
+        ancestors = set()
+        while node in self.node_parent:
+            node = self.node_parent[node]
+            ancestors.add(node)
+        return ancestors
+
+    # ------------------------------------------------------------------ labels
+
+    def _detail(self, resource: RecordedResource) -> str:
+        inputs = resource.inputs
+        if resource.type == "aws:ec2/vpc:Vpc":
+            return " · ".join(part for part in (inputs.get("cidrBlock"), self._subnet_summary(resource)) if part)
+        if resource.type == "aws:rds/instance:Instance":
+            return " ".join(str(p) for p in (inputs.get("engine"), inputs.get("instanceClass"),
+                                             "Multi-AZ" if inputs.get("multiAz") else "") if p)
+        if resource.type in ("aws:elasticache/replicationGroup:ReplicationGroup", "aws:elasticache/cluster:Cluster"):
+            nodes = inputs.get("numCacheClusters") or inputs.get("numCacheNodes")
+            return " ".join(str(p) for p in (inputs.get("engine"), inputs.get("nodeType"),
+                                             f"x{nodes}" if nodes else "") if p)
+        if "scalingConfig" in inputs:
+            types = ",".join(inputs.get("instanceTypes") or [])
+            spot = " spot" if inputs.get("capacityType") == "SPOT" else ""
+            return f"{inputs['scalingConfig'].get('desiredSize', '?')} x {types or 'default type'}{spot}"
+        if resource.type == "aws:ecs/service:Service":
+            return f"{inputs.get('desiredCount', 0)} task(s)"
+        if resource.type == "gcp:cloudrunv2/service:Service":
+            template = inputs.get("template") or {}
+            minimum = (template.get("scaling") or {}).get("minInstanceCount", 0)
+            gpu = any(((c.get("resources") or {}).get("limits") or {}).get("nvidia.com/gpu")
+                      for c in template.get("containers") or [])
+            return f"min {minimum}" + (" · GPU" if gpu else "")
+        if resource.type in ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"):
+            scheme = "internal" if inputs.get("internal") else "internet-facing"
+            return f"{inputs.get('loadBalancerType') or 'application'} · {scheme}"
+        return ""
+
+    def _subnet_summary(self, vpc: RecordedResource) -> str:
+        tiers: Counter = Counter()
+        for subnet in self._of_type("aws:ec2/subnet:Subnet"):
+            if subnet.parent != vpc.parent:
+                continue
+            tier = (subnet.inputs.get("tags") or {}).get("Tier") or next(
+                (t for t in ("public", "private", "isolated") if t in subnet.name), "other")
+            tiers[tier] += 1
+        if not tiers:
+            return ""
+        return f"{sum(tiers.values())} subnets (" + ", ".join(f"{n} {t}" for t, n in sorted(tiers.items())) + ")"
+
+
+def _short_type(type_token: str) -> str:
+    return type_token.rsplit(":", 1)[-1]
+
+
+def services_in(mermaid_text: str) -> list[str]:
+    """Ids of the service nodes in a diagram (for tests and the CLI's summary)."""
+    return re.findall(r"^\s+(svc_\w+)\{\{", mermaid_text, flags=re.MULTILINE)
+
+
+__all__ = ["escape", "mermaid", "node_id", "services_in"]
