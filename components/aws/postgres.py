@@ -8,6 +8,7 @@ import pulumi
 from pulumi_aws import cloudwatch, get_partition, iam, rds
 
 from components.aws.data_helpers import (
+    access_policy_json,
     check_kms_key_arn,
     check_not_empty,
     check_range,
@@ -243,6 +244,11 @@ class PostgresDatabase(pulumi.ComponentResource):
                 "kms_key_arn": self.kms_key_arn,
             }
         )
+
+    def secret_read_policy_json(self) -> pulumi.Output[str]:
+        """IAM policy letting a workload read the master secret (and decrypt it with the database's key)."""
+        return access_policy_json([("ReadDatabaseSecret", ["secretsmanager:GetSecretValue"], self.secret_arn)],
+                                  self.kms_key_arn, ["kms:Decrypt"])
 
     def connect_policy_json(self, db_username: str) -> pulumi.Output[str]:
         """IAM policy letting a workload role log in as ``db_username`` with an IAM auth token.

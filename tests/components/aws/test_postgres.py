@@ -206,3 +206,23 @@ def test_identifier_derived_from_an_invalid_component_name_is_refused():
     rejected("identifier=None takes the component name 'rag_db', which is not a valid RDS identifier: use 1-63 "
              "lower-case letters, digits or single hyphens, starting with a letter and not ending with a hyphen.",
              name="rag_db")
+
+
+def test_secret_read_policy_grants_only_get_secret_value_and_decrypt():
+    import json
+
+    import pulumi
+
+    from components.aws.postgres import PostgresDatabase, PostgresDatabaseArgs
+    from genai_infra.mockcloud import run_under_mocks
+
+    def program():
+        db = PostgresDatabase("docs-db", PostgresDatabaseArgs(vpc_id="vpc-1", db_subnet_group_name="db",
+                                                              allowed_security_group_ids=["sg-1"]))
+        pulumi.export("policy", db.secret_read_policy_json())
+
+    statements = json.loads(run_under_mocks(program).outputs["policy"])["Statement"]
+    assert [(s["Action"], len(s["Resource"])) for s in statements] == [(["secretsmanager:GetSecretValue"], 1),
+                                                                      (["kms:Decrypt"], 1)]
+    assert statements[0]["Resource"][0].startswith("arn:aws:secretsmanager:")
+    assert statements[1]["Resource"][0].startswith("arn:aws:kms:")
