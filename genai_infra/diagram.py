@@ -2,7 +2,7 @@
 
 Solid arrows are containment (parent -> child), dotted arrows dependencies between the nodes shown
 (e.g. a database on the network's subnet group), thick arrows traffic (load balancer ==> ECS service,
-Cloud Run URL ==> service). IAM, routes, security groups and other plumbing are
+Ingress ==> the Deployment beside it, Cloud Run URL ==> service). IAM, routes, security groups and other plumbing are
 left out; subnets are summarised on their VPC and NAT gateways counted per component. Node ids are
 derived from URNs, so the same plan always gives the same text and a diff shows real changes.
 """
@@ -192,6 +192,11 @@ class _Diagram:
             for balancer, groups in sorted(groups_of.items()):
                 if groups & set(service.dependencies) and balancer in self.shown and service.urn in self.shown:
                     self.edges.append((self.shown[balancer], "==>", self.shown[service.urn]))
+        # An Ingress routes to the workloads of its own component (KubeService: Ingress -> Service -> Deployment).
+        for ingress in self._of_type("kubernetes:networking.k8s.io/v1:Ingress"):
+            for workload in self._of_type("kubernetes:apps/v1:Deployment"):
+                if workload.parent == ingress.parent and {ingress.urn, workload.urn} <= set(self.shown):
+                    self.edges.append((self.shown[ingress.urn], "==>", self.shown[workload.urn]))
 
     def _collapsed(self, resource: RecordedResource, kind: tuple[str, str]) -> str:
         siblings = [r for r in self.resources if r.type == resource.type and r.parent == resource.parent]

@@ -680,8 +680,8 @@ def _alb_ingress(resource: RecordedResource, context: _Context) -> Priced | None
             return Priced([(0.0, f"shares the ALB of ingress group {group!r}, priced on ingress {owner!r}")])
     public = annotations.get("alb.ingress.kubernetes.io/scheme", "internal") == "internet-facing"
     parts = _load_balancer_parts(context, "application", 2 if public else None, "2 AZs assumed")
-    return Priced([(amount, f"ALB created by the AWS Load Balancer Controller: {basis}") for amount, basis in parts],
-                  usage="load balancer capacity units above the assumed one")
+    parts[0] = (parts[0][0], f"ALB created by the AWS Load Balancer Controller: {parts[0][1]}")
+    return Priced(parts, usage="load balancer capacity units above the assumed one")
 
 
 @_prices("kubernetes:core/v1:Service")
@@ -698,7 +698,8 @@ def _k8s_load_balancer_service(resource: RecordedResource, context: _Context) ->
         kind = "classic"
         public = "service.beta.kubernetes.io/aws-load-balancer-internal" not in annotations
     parts = _load_balancer_parts(context, kind, 2 if public else None, "2 AZs assumed")
-    return Priced([(amount, f"created by the cluster for a LoadBalancer Service: {basis}") for amount, basis in parts])
+    parts[0] = (parts[0][0], f"created by the cluster for a LoadBalancer Service: {parts[0][1]}")
+    return Priced(parts)
 
 
 # --------------------------------------------------------------------------------------------- flat monthly fees

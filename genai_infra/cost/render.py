@@ -26,8 +26,14 @@ def _name(urn: str) -> str:
     return urn.rsplit("::", 1)[-1]
 
 
+def _kind(type_token: str) -> str:
+    """``aws:ec2/natGateway:NatGateway`` -> ``ec2 NatGateway``; ``kubernetes:apps/v1:Deployment`` -> ``apps Deployment``."""
+    parts = type_token.split(":")
+    return f"{parts[1].split('/')[0]} {parts[-1]}" if len(parts) == 3 else type_token
+
+
 def _usage_summary(estimate: CostEstimate) -> str:
-    counts = Counter(entry["type"].split(":")[1] for entry in estimate.usage_based)
+    counts = Counter(_kind(entry["type"]) for entry in estimate.usage_based)
     return ", ".join(f"{kind} x{count}" if count > 1 else kind for kind, count in sorted(counts.items()))
 
 

@@ -286,6 +286,8 @@ def test_alb_ingress_created_by_the_controller_is_priced_once_per_group():
         "metadata": {"annotations": annotations}, "spec": {"ingressClassName": "alb"}})
     result = priced(first, second)
     assert [item["monthly"] for item in result.items] == [29.57, 0.0]
+    assert result.items[0]["basis"].startswith("ALB created by the AWS Load Balancer Controller: application LB")
+    assert "internet-facing public IPv4 (2 AZs assumed) 2 x $0.005/h" in result.items[0]["basis"]
     assert result.items[1]["basis"] == "shares the ALB of ingress group 'web', priced on ingress 'a'"
 
 
@@ -359,7 +361,7 @@ def test_text_report_shows_services_top_items_and_verdict():
     assert "rag" in text and "$46.83" in text
     assert "Estimated $46.83/month: OVER the $40.00 budget by $6.83" in text
     assert "UNPRICED odd (aws:eks/nodeGroup:NodeGroup): instance type 'x9.huge'" in text
-    assert "Usage-priced, not in the total (1): ec2/natGateway." in text
+    assert "Usage-priced, not in the total (1): ec2 NatGateway." in text
 
 
 def test_rich_report_renders():

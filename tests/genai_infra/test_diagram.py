@@ -55,6 +55,7 @@ def platform() -> list[RecordedResource]:
         res("aws:sqs/queue:Queue", "rag-ingest", parent=rag.urn),
         res("aws:s3/bucket:Bucket", "rag-docs", parent=rag.urn),
         res("kubernetes:apps/v1:Deployment", "rag-api", parent=rag.urn),
+        res("kubernetes:networking.k8s.io/v1:Ingress", "rag-api", {"spec": {"ingressClassName": "alb"}}, parent=rag.urn),
         tabular, api, alb, target_group,
         res("aws:lb/listener:Listener", "tabular-https", parent=api.urn, deps=[alb.urn, target_group.urn]),
         res("aws:ecs/service:Service", "tabular-service", {"desiredCount": 2}, parent=api.urn,
@@ -121,6 +122,7 @@ def test_containment_dependency_and_traffic_edges():
     assert (rds, "-.->", net) in edges            # the database lives on the network's subnet group
     assert (group, "-.->", cluster) in edges       # a remote node group names its cluster by URN
     assert (alb, "==>", ecs) in edges              # listener and service share a target group
+    assert (label_of(nodes, "Ingress<br/>rag-api"), "==>", label_of(nodes, "Deployment<br/>rag-api")) in edges
     assert (url, "==>", run) in edges
 
 
