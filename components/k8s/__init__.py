@@ -1,0 +1,7 @@
+"""Kubernetes workload components. ``from components.k8s import KubeService, KubeServiceArgs``."""
+
+from components.k8s.kube_cronjob import KubeCronJob, KubeCronJobArgs
+from components.k8s.kube_service import KubeService, KubeServiceArgs
+from components.k8s.pod import WorkloadArgs
+
+__all__ = ["KubeCronJob", "KubeCronJobArgs", "KubeService", "KubeServiceArgs", "WorkloadArgs"]

@@ -61,9 +61,10 @@ _SECRET_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "APIKEY", "PRIVATE_KEY
 class WorkloadArgs:
     """Arguments every Kubernetes workload shares: the container, its identity and its placement."""
 
-    image: str
+    image: pulumi.Input[str]
     """Container image, pinned by tag (``registry/repo:1.4.2``) or digest (``registry/repo@sha256:...``).
-    ``:latest`` and untagged images are refused: a rollout must run the image that was reviewed."""
+    ``:latest`` and untagged images are refused: a rollout must run the image that was reviewed.
+    A plain string is checked here; an Output (``ContainerRepository.image(tag)``) is checked by its maker."""
 
     namespace: str
     """Namespace of every object. Required: workloads of different teams must not share ``default``."""
@@ -230,7 +231,8 @@ def validate_workload(name: str, args: WorkloadArgs, *, max_name_length: int) ->
             "letters, digits and '-', starting with a letter and ending with a letter or digit."
         )
     check_dns_label("namespace", args.namespace)
-    check_image(args.image)
+    if isinstance(args.image, str):
+        check_image(args.image)
     in_range("cpu_request_millicores", args.cpu_request_millicores, 1, None, " millicores (1000 = one vCPU)")
     if args.cpu_limit_millicores is not None and args.cpu_limit_millicores < args.cpu_request_millicores:
         raise ValueError(

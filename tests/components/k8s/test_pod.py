@@ -300,3 +300,17 @@ def test_object_names_must_be_dns_labels_within_the_kind_limit(kind_name, name, 
                "digits and '-', starting with a letter and ending with a letter or digit.")
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         run_under_mocks(factory)
+
+
+def test_an_image_output_from_a_repository_is_accepted_and_rendered():
+    import pulumi
+
+    from components.k8s import KubeCronJob, KubeCronJobArgs
+    from genai_infra.mockcloud import run_under_mocks
+
+    image = pulumi.Output.from_input("123456789012.dkr.ecr.us-east-1.amazonaws.com/dev/scoring:1.2.0")
+    plan = run_under_mocks(lambda: KubeCronJob("scoring", KubeCronJobArgs(image=image, namespace="tabular",
+                                                                         schedule="0 2 * * *")))
+    job = plan.one("kubernetes:batch/v1:CronJob").inputs
+    container = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com/dev/scoring:1.2.0"
