@@ -30,6 +30,9 @@ class Priced:
     usage: str | None = None
 
 
+_CLOUD_OF_PACKAGE = {"eks": "aws", "awsx": "aws", "kubernetes": "aws"}
+
+
 @dataclass
 class CostEstimate:
     """A plan's monthly estimate. Amounts are USD, rounded to cents; ``monthly`` is the sum of ``items``."""
@@ -59,10 +62,14 @@ class CostEstimate:
         return {name: cents(total) for name, total in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))}
 
     def by_cloud(self) -> dict[str, float]:
-        """Monthly subtotal per cloud provider (the type token's package: ``aws``, ``gcp``, ``eks``...)."""
+        """Monthly subtotal per cloud (``aws``, ``gcp``), to hold each against its own budget.
+
+        pulumi-eks components and the load balancers Kubernetes objects create on EKS count as AWS.
+        """
         totals: dict[str, float] = defaultdict(float)
         for item in self.items:
-            totals[item["type"].split(":", 1)[0]] += item["monthly"]
+            package = item["type"].split(":", 1)[0]
+            totals[_CLOUD_OF_PACKAGE.get(package, package)] += item["monthly"]
         return {name: cents(total) for name, total in sorted(totals.items())}
 
     def to_json(self) -> dict[str, Any]:
@@ -131,17 +138,25 @@ class _Context:
         return hourly * self.hours
 
     def linked(self, resource: RecordedResource, type_token: str, reference: Any = None) -> RecordedResource | None:
-        """The resource of ``type_token`` that ``resource`` depends on (or whose id/ARN/name is ``reference``)."""
-        for urn in resource.dependencies:
-            candidate = self.by_urn.get(urn)
-            if candidate is not None and candidate.type == type_token:
-                return candidate
+        """The resource of ``type_token`` that ``resource`` refers to.
+
+        Dependencies are transitive through components (a node group depends on every launch template
+        of the cluster it joins), so the reference (id, ARN or name) decides first; without a match,
+        the only dependency of that type, or the only one beside ``resource``, is taken.
+        """
+        dependencies = [self.by_urn[u] for u in resource.dependencies
+                        if u in self.by_urn and self.by_urn[u].type == type_token]
         if isinstance(reference, str) and reference:
-            for candidate in self.plan.of_type(type_token):
-                keys = (candidate.urn, candidate.outputs.get("arn"), candidate.outputs.get("id"),
-                        candidate.outputs.get("name"), candidate.inputs.get("name"))
-                if reference in keys:
+            for candidate in dependencies or self.plan.of_type(type_token):
+                arn = str(candidate.outputs.get("arn") or "")
+                names = (candidate.urn, arn, candidate.outputs.get("id"), candidate.outputs.get("name"),
+                         candidate.inputs.get("name"))
+                if reference in names or arn.endswith(f"/{reference}"):
                     return candidate
+        beside = [d for d in dependencies if d.parent == resource.parent]
+        for choice in (dependencies, beside):
+            if len(choice) == 1:
+                return choice[0]
         return None
 
 

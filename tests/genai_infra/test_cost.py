@@ -92,14 +92,21 @@ def test_node_group_without_instance_types_uses_the_aws_default():
     assert "instance type AWS default" in item["basis"]
 
 
-def test_node_group_reads_its_launch_template():
+def test_node_group_reads_the_launch_template_it_names():
+    # Dependencies run through components: a GPU node group also depends on the system group's template.
+    arn = "arn:aws:ec2:us-east-1:123456789012:launch-template/"
+    system = res("aws:ec2/launchTemplate:LaunchTemplate", "system", {
+        "blockDeviceMappings": [{"ebs": {"volumeSize": 50}}]}, outputs={"arn": arn + "lt-0system"})
     template = res("aws:ec2/launchTemplate:LaunchTemplate", "lt", {
         "instanceType": "m7g.large",
-        "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"volumeSize": 50, "volumeType": "gp2"}}]})
-    group = res("aws:eks/nodeGroup:NodeGroup", "ng", {"launchTemplate": {"id": "lt-1", "version": "1"},
-                                                      "scalingConfig": {"desiredSize": 3}}, deps=[template.urn])
-    item = only(template, group)
-    assert item["monthly"] == cents(3 * 0.0816 * 730 + 3 * 50 * 0.10)
+        "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"volumeSize": 200, "volumeType": "gp2"}}]},
+        outputs={"arn": arn + "lt-0gpu"})
+    group = res("aws:eks/nodeGroup:NodeGroup", "ng", {"launchTemplate": {"id": "lt-0gpu", "version": "1"},
+                                                      "scalingConfig": {"desiredSize": 3}},
+                deps=[system.urn, template.urn])
+    item = only(system, template, group)
+    assert item["monthly"] == cents(3 * 0.0816 * 730 + 3 * 200 * 0.10)
+    assert "root volumes 3 x 200 GiB gp2 x $0.10/GB-month" in item["basis"]
 
 
 def test_pulumi_eks_cluster_prices_its_default_node_group_unless_skipped():
@@ -329,9 +336,10 @@ def test_by_service_groups_by_the_top_level_component():
 
 
 def test_by_cloud_separates_aws_and_gcp():
-    result = priced(res("aws:ec2/natGateway:NatGateway", "nat"),
+    result = priced(res("aws:ec2/natGateway:NatGateway", "nat"), res("eks:index:Cluster", "eks", {
+                        "skipDefaultNodeGroup": True}),
                     cloud_run(1, {"cpu": "1", "memory": "512Mi"}, resources={"cpuIdle": True}))
-    assert result.by_cloud() == {"aws": 32.85, "gcp": 9.86}
+    assert result.by_cloud() == {"aws": 105.85, "gcp": 9.86}
 
 
 @given(count=st.integers(min_value=0, max_value=40), instance_type=st.sampled_from(
