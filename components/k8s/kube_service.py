@@ -53,7 +53,10 @@ class KubeServiceArgs(WorkloadArgs):
     Raise it for model servers that load weights at start; liveness only starts checking after that."""
 
     min_replicas: int = 2
-    """Fewest pods the autoscaler keeps. Default 2: one pod survives a node drain or zone loss."""
+    """Fewest pods the autoscaler keeps. Default 2: one pod survives a node drain or zone loss.
+    ``0`` parks the service: the Deployment starts at zero pods with no autoscaler or disruption budget
+    (the Kubernetes HPA cannot scale to zero), so a GPU pool under it can sit at zero nodes.
+    ``kubectl scale deployment/<name> --replicas=N`` wakes it; Pulumi then leaves the count alone."""
 
     max_replicas: int = 4
     """Most pods the autoscaler may run: the cost ceiling of a traffic spike."""
@@ -121,12 +124,14 @@ class KubeService(KubeWorkload):
         readiness_path = args.readiness_path or args.health_check_path
         selector = self.selector_labels()
 
+        parked = args.min_replicas == 0
         Deployment(
             f"{name}-deployment",
             metadata=self._metadata(),
             spec={
-                # No 'replicas': the HPA owns the count; declaring it here would reset the service to a
-                # fixed size on every update.
+                # No 'replicas' unless parked: the HPA owns the count; declaring it here would reset the
+                # service to a fixed size on every update.
+                **({"replicas": 0} if parked else {}),
                 "selector": {"match_labels": selector},
                 "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
                 "template": self._pod_template(
@@ -140,7 +145,8 @@ class KubeService(KubeWorkload):
                     }]},
                 ),
             },
-            opts=self._child(),
+            # A parked service is woken by hand; the next update must not put it back to sleep.
+            opts=self._child(ignore_changes=["spec.replicas"]) if parked else self._child(),
         )
         Service(
             f"{name}-service",
@@ -149,6 +155,24 @@ class KubeService(KubeWorkload):
                   "ports": [{"name": "http", "port": args.service_port, "target_port": "http", "protocol": "TCP"}]},
             opts=self._child(),
         )
+        if not parked:
+            self._autoscale(args, selector)
+        NetworkPolicy(f"{name}-netpol", metadata=self._metadata(), spec=_network_policy(args, selector),
+                      opts=self._child())
+
+        self.service_name = name
+        self.cluster_url = f"http://{name}.{args.namespace}.svc.cluster.local:{args.service_port}"
+        self.ingress_hostname = self._ingress(args, readiness_path) if args.ingress else None
+        self.register_outputs({
+            "namespace": self.namespace,
+            "service_name": self.service_name,
+            "service_account_name": self.service_account_name,
+            "cluster_url": self.cluster_url,
+            "ingress_hostname": self.ingress_hostname,
+        })
+
+    def _autoscale(self, args: KubeServiceArgs, selector: dict[str, str]) -> None:
+        name = self._name
         HorizontalPodAutoscaler(
             f"{name}-hpa",
             metadata=self._metadata(),
@@ -174,19 +198,6 @@ class KubeService(KubeWorkload):
             },
             opts=self._child(),
         )
-        NetworkPolicy(f"{name}-netpol", metadata=self._metadata(), spec=_network_policy(args, selector),
-                      opts=self._child())
-
-        self.service_name = name
-        self.cluster_url = f"http://{name}.{args.namespace}.svc.cluster.local:{args.service_port}"
-        self.ingress_hostname = self._ingress(args, readiness_path) if args.ingress else None
-        self.register_outputs({
-            "namespace": self.namespace,
-            "service_name": self.service_name,
-            "service_account_name": self.service_account_name,
-            "cluster_url": self.cluster_url,
-            "ingress_hostname": self.ingress_hostname,
-        })
 
     def _ingress(self, args: KubeServiceArgs, health_check_path: str) -> pulumi.Output[str]:
         rule: dict = {"http": {"paths": [{
@@ -277,7 +288,7 @@ def _validate(name: str, args: KubeServiceArgs) -> None:
         if path is not None and not path.startswith("/"):
             raise ValueError(f"{arg}={path!r} is not an HTTP path: start it with '/', e.g. '/healthz'.")
     in_range("startup_timeout_seconds", args.startup_timeout_seconds, 10, 3600, " seconds")
-    in_range("min_replicas", args.min_replicas, 1, None, " replicas")
+    in_range("min_replicas", args.min_replicas, 0, None, " replicas")
     if args.max_replicas < args.min_replicas:
         raise ValueError(
             f"max_replicas={args.max_replicas} is below min_replicas={args.min_replicas}: "
@@ -295,6 +306,9 @@ def _validate(name: str, args: KubeServiceArgs) -> None:
 def _validate_pdb(args: KubeServiceArgs) -> None:
     if args.pdb_min_available is None:
         return
+    if args.min_replicas == 0:
+        raise ValueError(f"pdb_min_available={args.pdb_min_available} with min_replicas=0: a parked service has no "
+                         "disruption budget; leave pdb_min_available unset.")
     value, replicas = args.pdb_min_available, args.min_replicas
     low, high = (1, replicas - 1) if replicas > 1 else (0, 0)
     allowed = f"{low}" if low == high else f"{low} to {high}"

@@ -198,7 +198,9 @@ PDB_DRAIN = "node drains and cluster upgrades would block whenever the service r
      "health_check_path='healthz' is not an HTTP path: start it with '/', e.g. '/healthz'."),
     ({"readiness_path": "ready"}, "readiness_path='ready' is not an HTTP path: start it with '/', e.g. '/healthz'."),
     ({"startup_timeout_seconds": 5}, "startup_timeout_seconds=5 is out of range: use 10 to 3600 seconds."),
-    ({"min_replicas": 0}, "min_replicas=0 is out of range: use 1 or more replicas."),
+    ({"min_replicas": -1}, "min_replicas=-1 is out of range: use 0 or more replicas."),
+    ({"min_replicas": 0, "pdb_min_available": 0}, "pdb_min_available=0 with min_replicas=0: a parked service has no "
+                                                  "disruption budget; leave pdb_min_available unset."),
     ({"min_replicas": 3, "max_replicas": 2},
      "max_replicas=2 is below min_replicas=3: set max_replicas to at least min_replicas."),
     ({"cpu_target_utilization_percent": 0}, "cpu_target_utilization_percent=0 is out of range: use 1 to 100 percent."),
@@ -255,3 +257,16 @@ def test_service_arguments_are_validated_with_exact_messages(kwargs, message):
 def test_wildcard_host_is_accepted():
     plan = plan_service(ingress=True, load_balancer_cidrs=[VPC_CIDR], ingress_host="*.rag.example.com")
     assert plan.one("kubernetes:networking.k8s.io/v1:Ingress").inputs["spec"]["rules"][0]["host"] == "*.rag.example.com"
+
+
+def test_min_replicas_zero_parks_the_service_at_zero_pods():
+    plan = plan_service(min_replicas=0, max_replicas=2, gpu_count=1)
+    assert plan.type_counts() == {
+        "genai:k8s:KubeService": 1,
+        "kubernetes:apps/v1:Deployment": 1,
+        "kubernetes:core/v1:Service": 1,
+        "kubernetes:core/v1:ServiceAccount": 1,
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy": 1,
+    }
+    assert spec_of(plan, "apps/v1:Deployment")["replicas"] == 0
+    assert "replicas" not in spec_of(plan_service(), "apps/v1:Deployment")
