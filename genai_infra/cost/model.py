@@ -634,7 +634,8 @@ def _vpc_endpoint(resource: RecordedResource, context: _Context) -> Priced | Non
         raise NotPriced(f"{kind} endpoint without subnetIds: the number of zones it is billed for is unknown")
     prices = context.prices["vpc"]
     amount = len(subnets) * context.monthly(prices["interface_endpoint_az_hourly"])
-    service = str(resource.inputs.get("serviceName", "")).rsplit(".", 1)[-1] or kind
+    # com.amazonaws.<region>.<service>, where the service may itself have dots (ecr.api)
+    service = ".".join(str(resource.inputs.get("serviceName", "")).split(".")[3:]) or kind
     return Priced([(amount, f"{kind} endpoint {service}: {len(subnets)} AZ x {rate(prices['interface_endpoint_az_hourly'])}/h "
                             f"x {context.hours:g} h = {money(amount)}")],
                   usage=f"endpoint data processing {rate(prices['interface_endpoint_gb'])}/GB")

@@ -240,8 +240,8 @@ def test_elasticache_nodes(inputs, monthly):
 @pytest.mark.parametrize(("resource", "monthly"), [
     (res("aws:ec2/natGateway:NatGateway", "nat", {"connectivityType": "public"}), 32.85),
     (res("aws:ec2/eip:Eip", "nat", {"domain": "vpc"}), 3.65),
-    (res("aws:ec2/vpcEndpoint:VpcEndpoint", "sts", {"vpcEndpointType": "Interface", "subnetIds": ["a", "b", "c"]}),
-     21.90),
+    (res("aws:ec2/vpcEndpoint:VpcEndpoint", "ecr-api", {"vpcEndpointType": "Interface", "subnetIds": ["a", "b", "c"],
+                                                        "serviceName": "com.amazonaws.us-east-1.ecr.api"}), 21.90),
     (res("aws:lb/loadBalancer:LoadBalancer", "alb", {"loadBalancerType": "application", "subnets": ["a", "b"]}),
      29.57),  # $16.425 hours + 1 LCU $5.84 + 2 public IPv4 $7.30
     (res("aws:lb/loadBalancer:LoadBalancer", "alb", {"internal": True, "subnets": ["a", "b"]}), 22.27),
@@ -395,6 +395,7 @@ def test_real_vpc_plan_prices_nat_eip_and_interface_endpoints():
         ("aws:ec2/eip:Eip", 3.65), ("aws:ec2/natGateway:NatGateway", 32.85),
         ("aws:ec2/vpcEndpoint:VpcEndpoint", 14.60)]
     assert result.by_service() == {"net": 51.10}
+    assert "Interface endpoint sts: 2 AZ x $0.01/h x 730 h = $14.60" in [i["basis"] for i in result.items]
     assert {u["type"] for u in result.usage_based} >= {"aws:cloudwatch/logGroup:LogGroup", "aws:ec2/flowLog:FlowLog"}
 
 
