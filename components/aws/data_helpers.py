@@ -110,16 +110,22 @@ def security_group_admitting(name: str, *, vpc_id: pulumi.Input[str], port: int,
         opts=pulumi.ResourceOptions(parent=parent),
     )
     for index, source in enumerate(source_security_group_ids):
-        rule_name = f"{name}-from-{index}"
-        vpc.SecurityGroupIngressRule(
-            rule_name,
-            security_group_id=group.id,
-            referenced_security_group_id=source,
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
-            description=f"TCP {port} from an allowed client security group",
-            tags=child_tags(rule_name, tags),
-            opts=pulumi.ResourceOptions(parent=parent),
-        )
+        admit_client(f"{name}-from-{index}", group_id=group.id, source_security_group_id=source, port=port,
+                     tags=tags, parent=parent)
     return group
+
+
+def admit_client(name: str, *, group_id: pulumi.Input[str], source_security_group_id: pulumi.Input[str], port: int,
+                 tags: Mapping[str, str], parent: pulumi.Resource) -> vpc.SecurityGroupIngressRule:
+    """One ingress rule: TCP ``port`` into ``group_id`` from one client security group."""
+    return vpc.SecurityGroupIngressRule(
+        name,
+        security_group_id=group_id,
+        referenced_security_group_id=source_security_group_id,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        description=f"TCP {port} from an allowed client security group",
+        tags=child_tags(name, tags),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

@@ -9,6 +9,7 @@ from pulumi_aws import cloudwatch, get_partition, iam, rds
 
 from components.aws.data_helpers import (
     access_policy_json,
+    admit_client,
     check_kms_key_arn,
     check_not_empty,
     check_range,
@@ -244,6 +245,12 @@ class PostgresDatabase(pulumi.ComponentResource):
                 "kms_key_arn": self.kms_key_arn,
             }
         )
+
+    def admit(self, client: str, security_group_id: pulumi.Input[str]) -> None:
+        """Let one more client security group reach port 5432, e.g. a service created after the database
+        because it needs ``secret_arn``. ``client`` names the rule; keep it stable."""
+        admit_client(f"{self._name}-sg-from-{client}", group_id=self.security_group_id,
+                     source_security_group_id=security_group_id, port=PORT, tags=self._tags, parent=self)
 
     def secret_read_policy_json(self) -> pulumi.Output[str]:
         """IAM policy letting a workload read the master secret (and decrypt it with the database's key)."""

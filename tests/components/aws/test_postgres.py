@@ -226,3 +226,21 @@ def test_secret_read_policy_grants_only_get_secret_value_and_decrypt():
                                                                       (["kms:Decrypt"], 1)]
     assert statements[0]["Resource"][0].startswith("arn:aws:secretsmanager:")
     assert statements[1]["Resource"][0].startswith("arn:aws:kms:")
+
+
+def test_admit_adds_one_ingress_rule_for_a_client_created_later():
+    from components.aws.postgres import PostgresDatabase, PostgresDatabaseArgs
+    from genai_infra.mockcloud import run_under_mocks
+
+    def program():
+        db = PostgresDatabase("ml-db", PostgresDatabaseArgs(vpc_id="vpc-1", db_subnet_group_name="db",
+                                                            allowed_security_group_ids=["sg-eks"]))
+        db.admit("mlflow", "sg-mlflow")
+
+    plan = run_under_mocks(program)
+    rules = {r.name: r.inputs for r in plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")}
+    assert sorted(rules) == ["ml-db-sg-from-0", "ml-db-sg-from-mlflow"]
+    later = rules["ml-db-sg-from-mlflow"]
+    assert (later["referencedSecurityGroupId"], later["fromPort"], later["toPort"], later["ipProtocol"]) == (
+        "sg-mlflow", 5432, 5432, "tcp")
+    assert "cidrIpv4" not in later
