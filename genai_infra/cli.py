@@ -3,9 +3,9 @@
 import argparse
 import sys
 
-from genai_infra.commands import plan
+from genai_infra.commands import bootstrap, plan, verify
 
-COMMAND_MODULES = [plan]
+COMMAND_MODULES = [plan, bootstrap, verify]
 """Modules with ``register(subparsers)``; each sets ``func(args) -> exit code`` on its parser."""
 
 
