@@ -9,16 +9,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from components.credentials import credential_marker
+
 _ECR_IMAGE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repo>[^:@]+)"
 )
 _SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:(?P<service>secretsmanager|ssm):[a-z0-9-]+:\d{12}:(?P<rest>.+)$")
-
-# A plain environment variable whose LAST word is one of these is almost certainly a credential.
-# Matching whole words (not substrings) keeps TOKENIZER_PATH, MAX_TOKENS or DB_SECRET_ARN legal.
-_SECRET_WORDS = {"PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "CREDENTIAL", "CREDENTIALS", "APIKEY"}
-_SECRET_SUFFIXES = ("API_KEY", "ACCESS_KEY", "PRIVATE_KEY", "SECRET_KEY", "CLIENT_SECRET")
-_WELL_KNOWN_PATHS = {"GOOGLE_APPLICATION_CREDENTIALS"}  # a file path by convention, not a credential
 
 # Only metadata calls may use Resource "*": Get* reads data (objects, secret values) and must be scoped.
 _METADATA_VERBS = ("Describe", "List")
@@ -81,9 +77,7 @@ def check_plain_environment(argument: str, environment: Mapping[str, Any]) -> No
     and in every deploy diff; credentials belong in ``secrets`` (injected at start by the agent).
     """
     for key in environment:
-        upper = key.upper()
-        words = upper.split("_")
-        if upper not in _WELL_KNOWN_PATHS and (words[-1] in _SECRET_WORDS or upper.endswith(_SECRET_SUFFIXES)):
+        if credential_marker(key):
             raise ValueError(
                 f"{argument} key {key!r} looks like a credential: pass it in secrets={{{key!r}: "
                 "'<Secrets Manager or SSM parameter ARN>'}, or rename the key if the value is not secret."

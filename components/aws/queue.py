@@ -88,6 +88,8 @@ class QueueWithDlq(pulumi.ComponentResource):
     """URL of the dead-letter queue (to inspect or redrive failed messages)."""
     dlq_arn: pulumi.Output[str]
     """ARN of the dead-letter queue."""
+    dlq_name: pulumi.Output[str]
+    """Name of the dead-letter queue (CloudWatch dimensions, dashboards)."""
     producer_policy_json: pulumi.Output[str]
     """IAM policy for producers: ``sqs:SendMessage`` and ``sqs:GetQueueAttributes`` on the queue (plus
     ``kms:GenerateDataKey`` and ``kms:Decrypt`` on the key with SSE-KMS)."""
@@ -138,7 +140,7 @@ class QueueWithDlq(pulumi.ComponentResource):
         )
 
         self.queue_url, self.queue_arn, self.queue_name = queue.url, queue.arn, queue.name
-        self.dlq_url, self.dlq_arn = dlq.url, dlq.arn
+        self.dlq_url, self.dlq_arn, self.dlq_name = dlq.url, dlq.arn, dlq.name
         self.producer_policy_json = access_policy_json(
             [("UseQueue", ["sqs:SendMessage", "sqs:GetQueueAttributes"], queue.arn)],
             args.kms_key_arn, ["kms:GenerateDataKey", "kms:Decrypt"])
@@ -153,6 +155,7 @@ class QueueWithDlq(pulumi.ComponentResource):
                 "queue_arn": self.queue_arn,
                 "dlq_url": self.dlq_url,
                 "dlq_arn": self.dlq_arn,
+                "dlq_name": self.dlq_name,
                 "producer_policy_json": self.producer_policy_json,
                 "consumer_policy_json": self.consumer_policy_json,
                 "dlq_alarm_arn": self.dlq_alarm_arn,

@@ -7,6 +7,7 @@ from typing import Literal
 import pulumi
 from pulumi_gcp import cloudrunv2, organizations, projects, secretmanager, serviceaccount
 
+from components.credentials import credential_marker
 from components.tagging import gcp_labels
 
 Ingress = Literal["INGRESS_TRAFFIC_INTERNAL_ONLY", "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER", "INGRESS_TRAFFIC_ALL"]
@@ -26,9 +27,6 @@ BASIC_ROLES = ("roles/owner", "roles/editor", "roles/viewer")
 RESERVED_ENV = ("PORT", "K_SERVICE", "K_REVISION", "K_CONFIGURATION")
 """Variables Cloud Run sets itself and refuses in a revision."""
 
-# Whole words of a variable name that mark a credential ("HF_TOKEN" yes, "MAX_NEW_TOKENS" no).
-_SECRET_WORDS = {"PASSWORD", "PASSWD", "SECRET", "TOKEN", "CREDENTIALS", "APIKEY"}
-_SECRET_SUFFIXES = ("API_KEY", "PRIVATE_KEY", "ACCESS_KEY")
 _MEMBER_PREFIXES = ("user:", "group:", "serviceAccount:", "domain:", "principal:", "principalSet:")
 _SERVICE_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,47}[a-z0-9])?$")
 _ACCOUNT_ID = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
@@ -395,7 +393,7 @@ def _validate_environment(args: CloudRunServiceArgs) -> None:
     if both:
         raise ValueError(f"environment variable {both[0]!r} is in both env and secret_env: keep it in secret_env only.")
     for key in args.env:
-        if _SECRET_WORDS & set(key.upper().split("_")) or key.upper().endswith(_SECRET_SUFFIXES):
+        if credential_marker(key):
             raise ValueError(f"env[{key!r}] looks like a credential and would be stored in plain text in the revision: "
                              f"put it in Secret Manager and pass it as secret_env[{key!r}]=SecretEnv(secret=...).")
     for key, ref in args.secret_env.items():

@@ -26,6 +26,8 @@ import pulumi
 from pulumi_kubernetes.core.v1 import Namespace, ServiceAccount
 from pulumi_kubernetes.provider import Provider
 
+from components.credentials import credential_marker
+
 DEFAULT_UID = 10001
 """UID and GID the pods run as: high enough to never map to a host or distribution system account."""
 
@@ -50,11 +52,6 @@ _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 _IMAGE_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
-# Name parts that mark a credential; matched on whole '_'-separated words so MAX_TOKENS or
-# TOKENIZER_NAME stay allowed while HF_TOKEN, DB_PASSWORD or OPENAI_API_KEY are refused
-# (GOOGLE_APPLICATION_CREDENTIALS is a file path, so "CREDENTIALS" is not a marker).
-_SECRET_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "APIKEY", "PRIVATE_KEY", "API_KEY",
-                 "ACCESS_KEY")
 
 
 @dataclass(kw_only=True)
@@ -268,8 +265,7 @@ def _validate_env(args: WorkloadArgs) -> None:
                 "not starting with a digit."
             )
     for variable in args.env:
-        words = f"_{variable.upper().replace('-', '_').replace('.', '_')}_"
-        marker = next((w for w in _SECRET_WORDS if f"_{w}_" in words), None)
+        marker = credential_marker(variable)
         if marker:
             raise ValueError(
                 f"env[{variable!r}] looks like a credential (its name contains {marker!r}): store it in a "
