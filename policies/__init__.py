@@ -1,0 +1,19 @@
+"""genai-platform CrossGuard policy pack, as importable rules.
+
+``policies/__main__.py`` (what ``pulumi preview --policy-pack policies`` runs) wraps these rules in a
+``pulumi_policy.PolicyPack``; ``genai_infra.policy_check`` runs the very same rules over an offline plan.
+Constructing a ``PolicyPack`` starts a gRPC server and blocks, so only ``__main__`` does it.
+"""
+
+from policies.registry import (
+    ENVIRONMENTS,
+    Rule,
+    RuleContext,
+    build_policies,
+    default_config,
+    environment_from_process,
+)
+from policies.rules import ALL_RULES
+
+__all__ = ["ALL_RULES", "ENVIRONMENTS", "Rule", "RuleContext", "build_policies", "default_config",
+           "environment_from_process"]

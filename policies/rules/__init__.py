@@ -1,0 +1,28 @@
+"""Rule modules, one per domain. Importing this package registers every rule in ``policies.registry.RULES``."""
+
+from policies.registry import RULES, Rule
+from policies.rules import (  # noqa: F401 - imported for their registrations
+    budgets,
+    ecs,
+    eks,
+    elasticache,
+    elb,
+    gcp,
+    iam,
+    kms,
+    kubernetes,
+    logs,
+    network,
+    rds,
+    s3,
+    sqs,
+    stack,
+    tagging,
+)
+
+DOMAINS = ("s3", "rds", "network", "eks", "ecs", "elb", "sqs", "elasticache", "iam", "kms", "logs", "gcp",
+           "budgets", "kubernetes", "tagging", "stack")
+"""Rule modules in the order docs and reports list them."""
+
+ALL_RULES: tuple[Rule, ...] = tuple(sorted(RULES, key=lambda rule: DOMAINS.index(rule.domain)))
+"""Every rule of the pack, by domain, then in definition order."""
