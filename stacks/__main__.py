@@ -3,10 +3,43 @@
 import pulumi
 
 from stacks import config
-from stacks.services import network
+from stacks.services.chat import ChatService
+from stacks.services.guardrails import Guardrails
+from stacks.services.platform import Platform
+from stacks.services.rag import RagService
+from stacks.services.tabular import TabularService
 
 settings = config.from_pulumi()
-net = network.build(settings)
+platform = Platform(settings)
+rag = RagService(settings, platform)
+tabular = TabularService(settings, platform)
+chat = ChatService(settings, platform)
+guardrails = Guardrails(settings, platform, rag, tabular)
 
-pulumi.export("vpcId", net.vpc_id)
-pulumi.export("privateSubnetIds", net.private_subnet_ids)
+pulumi.export("vpcId", platform.network.vpc_id)
+pulumi.export("clusterName", platform.cluster.cluster_name)
+pulumi.export("alertTopicArn", platform.alerts.topic_arn)
+pulumi.export("ragApiHostname", rag.api.ingress_hostname)
+pulumi.export("tabularApiUrl", tabular.model_api.url)
+pulumi.export("mlflowUrl", tabular.mlflow.url)
+pulumi.export("chatWebUrl", chat.web.url)
+pulumi.export("chatModelHostname", chat.model.ingress_hostname)
+pulumi.export("databaseEndpoints", {"rag": rag.database.endpoint, "tabular": tabular.database.endpoint})
+pulumi.export("gcpBudgetName", guardrails.gcp_budget.budget_name)
+pulumi.export("dashboardUrl", guardrails.dashboard.dashboard_url)
+pulumi.export("gpuNodeGroupName", platform.gpu_pool.node_group_name)
+pulumi.export("ecsClusterName", tabular.model_api.cluster_name)
+pulumi.export("ecsServiceNames", {"tabular-api": tabular.model_api.service_name,
+                                  "mlflow": tabular.mlflow.service_name})
+
+# What `genai-infra verify <env> --outputs` checks after a deploy (genai_infra/aws_ops/output_keys.py).
+pulumi.export("databaseIdentifier", {"rag": rag.database.instance_identifier,
+                                     "tabular": tabular.database.instance_identifier})
+pulumi.export("bucketNames", {"rag-documents": rag.documents.bucket_name,
+                              "tabular-artifacts": tabular.artifacts.bucket_name})
+pulumi.export("queueUrls", {"rag-ingest": rag.queue.queue_url})
+pulumi.export("dlqUrls", {"rag-ingest": rag.queue.dlq_url})
+pulumi.export("albTargetGroupArns", tabular.model_api.target_group_arns + tabular.mlflow.target_group_arns)
+pulumi.export("budgetNames", {"aws": guardrails.aws_budget.budget_name})
+# Alarm names are the logical names plus a suffix, and every logical name starts with the stack name.
+pulumi.export("alarmNamePrefix", f"{settings.stack}-")

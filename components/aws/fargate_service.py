@@ -229,6 +229,8 @@ class FargateAlbService(pulumi.ComponentResource):
     target_group_arn_suffix: pulumi.Output[str]
     """``targetgroup/<name>/<id>`` of the first target group: the ``TargetGroup`` metric dimension.
     With a traffic-shifting strategy ECS alternates between it and ``tg-alt`` on every deploy."""
+    target_group_arns: list[pulumi.Output[str]]
+    """ARNs of the target groups (one, or two with a traffic-shifting strategy), for target-health checks."""
     cluster_name: pulumi.Output[str]
     """Name of the ECS cluster the service runs in."""
     service_name: pulumi.Output[str]
@@ -279,6 +281,7 @@ class FargateAlbService(pulumi.ComponentResource):
         self.url = alb.dns_name.apply(lambda dns: f"{scheme}://{dns}")
         self.alb_arn_suffix = alb.arn_suffix
         self.target_group_arn_suffix = target_groups[0].arn_suffix
+        self.target_group_arns = [group.arn for group in target_groups]
         self.service_name = service.name
         self.security_group_id = service_sg.id
         self.alb_security_group_id = alb_sg.id
@@ -291,6 +294,7 @@ class FargateAlbService(pulumi.ComponentResource):
                 "load_balancer_dns_name": self.load_balancer_dns_name,
                 "alb_arn_suffix": self.alb_arn_suffix,
                 "target_group_arn_suffix": self.target_group_arn_suffix,
+                "target_group_arns": self.target_group_arns,
                 "cluster_name": self.cluster_name,
                 "service_name": self.service_name,
                 "security_group_id": self.security_group_id,

@@ -1,0 +1,8 @@
+"""GCP components. ``from components.gcp import CloudRunService, CloudRunServiceArgs``."""
+
+from components.gcp.artifact_repository import ArtifactRepository, ArtifactRepositoryArgs
+from components.gcp.budget import GcpBudget, GcpBudgetArgs
+from components.gcp.cloud_run import CloudRunService, CloudRunServiceArgs, SecretEnv
+
+__all__ = ["ArtifactRepository", "ArtifactRepositoryArgs", "CloudRunService", "CloudRunServiceArgs", "GcpBudget",
+           "GcpBudgetArgs", "SecretEnv"]

@@ -30,6 +30,13 @@ def _client_config(context: MockContext) -> dict[str, Any]:
             "accessToken": "ya29.mock-token", "defaultLabels": {}}
 
 
+@answers("gcp:organizations/getProject:getProject")
+def _get_project(context: MockContext) -> dict[str, Any]:
+    project = str(context.inputs.get("projectId") or context.gcp_project)
+    return {"id": f"projects/{project}", "projectId": project, "number": GCP_PROJECT_NUMBER, "name": project,
+            "labels": {}, "effectiveLabels": {}, "autoCreateNetwork": True}
+
+
 @computes("gcp:serviceaccount/account:Account")
 def _service_account(context: MockContext) -> dict[str, Any]:
     project = _project(context)

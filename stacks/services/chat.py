@@ -1,0 +1,70 @@
+"""chat: an LLM chat web service.
+
+The web app serves a small GPT on Cloud Run (CPU, scales to zero; prod keeps one warm instance);
+the full model is served from the EKS GPU pool. Outside prod the model server is parked at zero
+pods so the GPU pool stays at zero nodes until someone wakes it (docs/runbook.md).
+"""
+
+import pulumi
+
+from components.gcp import ArtifactRepository, ArtifactRepositoryArgs, CloudRunService, CloudRunServiceArgs
+from components.k8s import KubeService, KubeServiceArgs
+from stacks.config import EnvConfig
+from stacks.services.images import ServiceImages
+from stacks.services.platform import Platform
+
+NAMESPACE = "chat"
+
+
+class ChatService(pulumi.ComponentResource):
+    """Chat web app on Cloud Run and the full model on the GPU pool."""
+
+    web: CloudRunService
+    model: KubeService
+
+    def __init__(self, settings: EnvConfig, platform: Platform, opts: pulumi.ResourceOptions | None = None):
+        env = settings.stack
+        super().__init__("genai:stack:ChatService", f"{env}-chat", None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = {**settings.tags, "Service": "chat"}
+
+        registry = ArtifactRepository(f"{env}-chat-images", ArtifactRepositoryArgs(
+            location=settings.gcp_region, repository_id=f"{env}-chat", protect=settings.protect_stateful,
+            tags=tags,
+        ), child)
+        self.web = CloudRunService(f"{env}-chat-web", CloudRunServiceArgs(
+            image=registry.image("chat-web", settings.release_tag),
+            region=settings.gcp_region,
+            # Reachable from the internet, but only for callers holding roles/run.invoker
+            # (the web front end's identity-aware proxy); nothing here grants allUsers.
+            ingress="INGRESS_TRAFFIC_ALL",
+            min_instances=settings.cloud_run_min_instances,
+            max_instances=settings.cloud_run_max_instances,
+            cpu=2,
+            memory_mib=4096,
+            startup_probe_path="/healthz",
+            liveness_probe_path="/healthz",
+            deletion_protection=settings.protect_stateful,
+            tags=tags,
+        ), child)
+
+        images = ServiceImages(f"{env}-chat", ["model"], settings, tags, self)
+        gpu_pool = platform.gpu_pool
+        self.model = KubeService(f"{env}-chat-model", KubeServiceArgs(
+            image=images.image("model"),
+            namespace=NAMESPACE,
+            create_namespace=True,
+            provider=platform.cluster.provider,
+            gpu_count=gpu_pool.gpus_per_node,
+            gpu_node_selector=gpu_pool.labels,
+            # One server per GPU node: the pool's size is the server's size.
+            min_replicas=settings.gpu_min_size,
+            max_replicas=settings.gpu_max_size,
+            startup_timeout_seconds=900,  # loading the weights from disk onto the GPU
+            cpu_request_millicores=2000, memory_request_mib=8192, memory_limit_mib=12288,
+            ingress=True, certificate_arn=settings.certificate_arn or None,
+            load_balancer_cidrs=[platform.network.cidr_block],
+            tags=tags,
+        ), child)
+
+        self.register_outputs({"web_url": self.web.url, "model_hostname": self.model.ingress_hostname})

@@ -1,0 +1,61 @@
+"""What every service stands on: the network, the alert topic, the EKS cluster and its node pools."""
+
+import pulumi
+
+from components.aws import (AlertTopic, AlertTopicArgs, ClusterAddons, ClusterAddonsArgs, EksCluster, EksClusterArgs,
+                            GpuNodePool, GpuNodePoolArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs, Vpc, VpcArgs)
+from stacks.config import EnvConfig
+
+
+class Platform(pulumi.ComponentResource):
+    """Network, alerting and the Kubernetes cluster of one environment."""
+
+    network: Vpc
+    alerts: AlertTopic
+    cluster: EksCluster
+    gpu_pool: GpuNodePool
+
+    def __init__(self, settings: EnvConfig, opts: pulumi.ResourceOptions | None = None):
+        name = f"{settings.stack}-platform"
+        super().__init__("genai:stack:Platform", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        env, tags = settings.stack, settings.tags
+
+        self.network = Vpc(f"{env}-network", VpcArgs(
+            cidr_block=settings.vpc_cidr,
+            zone_count=settings.az_count,
+            nat_strategy=settings.nat_strategy,
+            flow_log_retention_days=settings.flow_log_retention_days,
+            interface_endpoints=settings.interface_endpoints,
+            tags=tags,
+        ), child)
+        self.alerts = AlertTopic(f"{env}-alerts", AlertTopicArgs(alert_emails=settings.alert_emails, tags=tags), child)
+
+        self.cluster = EksCluster(f"{env}-eks", EksClusterArgs(
+            vpc_id=self.network.vpc_id,
+            private_subnet_ids=self.network.private_subnet_ids,
+            endpoint_public_access=bool(settings.eks_public_access_cidrs),
+            public_access_cidrs=settings.eks_public_access_cidrs,
+            system_instance_types=settings.system_node_instance_types,
+            system_capacity_type=settings.system_node_capacity_type,
+            system_min_size=settings.system_nodes_min,
+            system_desired_size=settings.system_nodes_min,
+            system_max_size=settings.system_nodes_max,
+            protect=settings.protect_stateful,
+            tags=tags,
+        ), child)
+        ClusterAddons(f"{env}-addons", ClusterAddonsArgs(cluster=self.cluster, tags=tags), child)
+
+        self.gpu_pool = GpuNodePool(f"{env}-gpu", GpuNodePoolArgs(
+            cluster=self.cluster,
+            instance_types=settings.gpu_instance_types,
+            capacity_type=settings.gpu_capacity_type,
+            min_size=settings.gpu_min_size,
+            desired_size=settings.gpu_min_size,
+            max_size=settings.gpu_max_size,
+            tags=tags,
+        ), child)
+        if self.gpu_pool.needs_device_plugin:
+            NvidiaDevicePlugin(f"{env}-nvidia", NvidiaDevicePluginArgs(cluster=self.cluster), child)
+
+        self.register_outputs({"cluster_name": self.cluster.cluster_name, "vpc_id": self.network.vpc_id})

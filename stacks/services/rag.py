@@ -1,0 +1,118 @@
+"""rag: question answering over internal documents.
+
+API (EKS Deployment + HPA + PDB behind an internal ALB) and an ingestion worker fed by an SQS queue;
+Postgres with pgvector, a Valkey cache, an S3 documents bucket. Each workload's IAM role grants
+exactly what it does:
+
+* API: read the bucket, send to the queue, read the database secret.
+* worker: receive/delete from the queue, read the bucket, read the database secret.
+"""
+
+import pulumi
+
+from components.aws import (Bucket, BucketArgs, PostgresDatabase, PostgresDatabaseArgs, QueueWithDlq, QueueWithDlqArgs,
+                            RedisCache, RedisCacheArgs, WorkloadRole, WorkloadRoleArgs)
+from components.k8s import KubeService, KubeServiceArgs
+from stacks.config import EnvConfig
+from stacks.services.images import ServiceImages
+from stacks.services.platform import Platform
+
+NAMESPACE = "rag"
+
+
+class RagService(pulumi.ComponentResource):
+    """The RAG API, its ingestion worker and their data stores."""
+
+    api: KubeService
+    worker: KubeService
+    queue: QueueWithDlq
+    database: PostgresDatabase
+    documents: Bucket
+
+    def __init__(self, settings: EnvConfig, platform: Platform, opts: pulumi.ResourceOptions | None = None):
+        env = settings.stack
+        super().__init__("genai:stack:RagService", f"{env}-rag", None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = {**settings.tags, "Service": "rag"}
+        network, cluster = platform.network, platform.cluster
+        protect = settings.protect_stateful
+        alarm_actions = [platform.alerts.topic_arn]
+
+        images = ServiceImages(f"{env}-rag", ["api", "worker"], settings, tags, self)
+        self.documents = Bucket(f"{env}-rag-documents", BucketArgs(protect=protect, tags=tags), child)
+        self.queue = QueueWithDlq(f"{env}-rag-ingest", QueueWithDlqArgs(
+            # Parsing and embedding a large PDF takes minutes; the message must stay hidden meanwhile.
+            visibility_timeout_seconds=900,
+            alarm_actions=alarm_actions,
+            protect=protect,
+            tags=tags,
+        ), child)
+        self.database = PostgresDatabase(f"{env}-rag-db", PostgresDatabaseArgs(
+            vpc_id=network.vpc_id,
+            db_subnet_group_name=network.database_subnet_group_name,
+            allowed_security_group_ids=[cluster.cluster_security_group_id],
+            db_name="rag",
+            instance_class=settings.postgres_instance_class,
+            multi_az=settings.postgres_multi_az,
+            backup_retention_days=settings.postgres_backup_retention_days,
+            allocated_storage_gb=settings.postgres_allocated_storage_gb,
+            max_allocated_storage_gb=settings.postgres_max_allocated_storage_gb,
+            performance_insights_enabled=settings.postgres_performance_insights,
+            protect=protect,
+            tags=tags,
+        ), child)
+        self.cache = RedisCache(f"{env}-rag-cache", RedisCacheArgs(
+            vpc_id=network.vpc_id,
+            subnet_ids=network.isolated_subnet_ids,
+            allowed_security_group_ids=[cluster.cluster_security_group_id],
+            node_type=settings.redis_node_type,
+            num_cache_clusters=settings.redis_node_count,
+            auth_token=settings.redis_auth_token,
+            protect=protect,
+            tags=tags,
+        ), child)
+
+        read_secret = self.database.secret_read_policy_json()
+        api_role = self._role(env, "api", platform, {
+            "read-documents": self.documents.read_policy_json,
+            "send-ingest": self.queue.producer_policy_json,
+            "read-db-secret": read_secret,
+        }, tags)
+        worker_role = self._role(env, "worker", platform, {
+            "consume-ingest": self.queue.consumer_policy_json,
+            "read-documents": self.documents.read_policy_json,
+            "read-db-secret": read_secret,
+        }, tags)
+
+        environment = {
+            "DB_HOST": self.database.endpoint,
+            "DB_NAME": "rag",
+            "DB_SECRET_ARN": self.database.secret_arn,
+            "REDIS_HOST": self.cache.primary_endpoint_address,
+            "DOCUMENTS_BUCKET": self.documents.bucket_name,
+            "INGEST_QUEUE_URL": self.queue.queue_url,
+        }
+        common = dict(namespace=NAMESPACE, provider=cluster.provider, env=environment,
+                      min_replicas=settings.api_replicas, max_replicas=settings.api_max_replicas)
+        self.api = KubeService(f"{env}-rag-api", KubeServiceArgs(
+            image=images.image("api"), create_namespace=True, iam_role_arn=api_role.role_arn,
+            ingress=True, certificate_arn=settings.certificate_arn or None,
+            load_balancer_cidrs=[network.cidr_block], tags=tags, **common,
+        ), child)
+        self.worker = KubeService(f"{env}-rag-worker", KubeServiceArgs(
+            image=images.image("worker"), iam_role_arn=worker_role.role_arn,
+            cpu_request_millicores=500, memory_request_mib=1024, memory_limit_mib=2048, **common,
+        ), pulumi.ResourceOptions(parent=self, depends_on=[self.api]))  # the API's component creates the namespace
+
+        self.register_outputs({"api_hostname": self.api.ingress_hostname, "queue_url": self.queue.queue_url})
+
+    def _role(self, env: str, workload: str, platform: Platform, policies: dict, tags: dict) -> WorkloadRole:
+        return WorkloadRole(f"{env}-rag-{workload}", WorkloadRoleArgs(
+            oidc_provider_arn=platform.cluster.oidc_provider_arn,
+            oidc_provider_url=platform.cluster.oidc_provider_url,
+            namespace=NAMESPACE,
+            # KubeService names its service account after the component.
+            service_account=f"{env}-rag-{workload}",
+            policies=policies,
+            tags=tags,
+        ), pulumi.ResourceOptions(parent=self))

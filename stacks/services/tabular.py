@@ -1,0 +1,124 @@
+"""tabular: a trained tabular model behind an HTTP API, MLflow tracking, nightly batch scoring.
+
+The model API and MLflow run on ECS Fargate behind their own ALBs (canary deploys that roll back on
+alarms); MLflow keeps runs in Postgres and artifacts in S3; a nightly CronJob on EKS reads the
+registered model from the artifacts bucket and writes predictions to the same Postgres.
+"""
+
+import pulumi
+
+from components.aws import (Bucket, BucketArgs, FargateAlbService, FargateAlbServiceArgs, PostgresDatabase,
+                            PostgresDatabaseArgs, WorkloadRole, WorkloadRoleArgs)
+from components.k8s import KubeCronJob, KubeCronJobArgs
+from stacks.config import EnvConfig
+from stacks.services.images import ServiceImages
+from stacks.services.platform import Platform
+
+NAMESPACE = "tabular"
+MLFLOW_PORT = 5000
+
+
+class TabularService(pulumi.ComponentResource):
+    """Model API, MLflow and batch scoring."""
+
+    model_api: FargateAlbService
+    mlflow: FargateAlbService
+    database: PostgresDatabase
+    artifacts: Bucket
+
+    def __init__(self, settings: EnvConfig, platform: Platform, opts: pulumi.ResourceOptions | None = None):
+        env = settings.stack
+        super().__init__("genai:stack:TabularService", f"{env}-tabular", None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = {**settings.tags, "Service": "tabular"}
+        network, cluster = platform.network, platform.cluster
+        protect = settings.protect_stateful
+
+        images = ServiceImages(f"{env}-tabular", ["api", "mlflow", "scoring"], settings, tags, self)
+        self.artifacts = Bucket(f"{env}-tabular-artifacts", BucketArgs(protect=protect, tags=tags), child)
+        self.database = PostgresDatabase(f"{env}-tabular-db", PostgresDatabaseArgs(
+            vpc_id=network.vpc_id,
+            db_subnet_group_name=network.database_subnet_group_name,
+            allowed_security_group_ids=[cluster.cluster_security_group_id],  # the scoring CronJob
+            db_name="mlflow",
+            instance_class=settings.postgres_instance_class,
+            multi_az=settings.postgres_multi_az,
+            backup_retention_days=settings.postgres_backup_retention_days,
+            allocated_storage_gb=settings.postgres_allocated_storage_gb,
+            max_allocated_storage_gb=settings.postgres_max_allocated_storage_gb,
+            performance_insights_enabled=settings.postgres_performance_insights,
+            protect=protect,
+            tags=tags,
+        ), child)
+        bucket_arn, objects = self.artifacts.bucket_arn, pulumi.Output.concat(self.artifacts.bucket_arn, "/*")
+        read_artifacts = [
+            {"Sid": "ListArtifacts", "Action": ["s3:ListBucket"], "Resource": [bucket_arn]},
+            {"Sid": "ReadArtifacts", "Action": ["s3:GetObject"], "Resource": [objects]},
+            {"Sid": "DecryptArtifacts", "Action": ["kms:Decrypt"], "Resource": [self.artifacts.kms_key_arn]},
+        ]
+        write_artifacts = [
+            {"Sid": "WriteArtifacts", "Action": ["s3:PutObject", "s3:AbortMultipartUpload"], "Resource": [objects]},
+            {"Sid": "EncryptArtifacts", "Action": ["kms:GenerateDataKey"], "Resource": [self.artifacts.kms_key_arn]},
+        ]
+        secret = self.database.secret_arn
+        database_credentials = {
+            # ECS injects single JSON keys of the RDS-managed secret; the password never enters config.
+            "DB_USERNAME": pulumi.Output.concat(secret, ":username::"),
+            "DB_PASSWORD": pulumi.Output.concat(secret, ":password::"),
+        }
+        fargate = dict(
+            vpc_id=network.vpc_id, vpc_cidr_block=network.cidr_block,
+            private_subnet_ids=network.private_subnet_ids, public_subnet_ids=network.public_subnet_ids,
+            certificate_arn=settings.certificate_arn or None,
+            min_tasks=settings.fargate_min_tasks, max_tasks=settings.fargate_max_tasks,
+            secrets_kms_key_arns=[self.database.kms_key_arn],
+            egress_vpc_ports=[5432],
+            alarm_actions=[platform.alerts.topic_arn],
+            deletion_protection=protect,
+            tags=tags,
+        )
+        self.mlflow = FargateAlbService(f"{env}-tabular-mlflow", FargateAlbServiceArgs(
+            image=images.image("mlflow"),
+            container_port=MLFLOW_PORT,
+            health_check_path="/health",
+            environment={"DB_HOST": self.database.endpoint, "DB_NAME": "mlflow",
+                         "ARTIFACTS_URI": pulumi.Output.concat("s3://", self.artifacts.bucket_name, "/mlflow")},
+            secrets=database_credentials,
+            task_role_statements=read_artifacts + write_artifacts,
+            # Only the platform's own network reaches the tracking server.
+            internal=True,
+            **fargate,
+        ), child)
+        self.model_api = FargateAlbService(f"{env}-tabular-api", FargateAlbServiceArgs(
+            image=images.image("api"),
+            environment={"MLFLOW_TRACKING_URI": self.mlflow.url, "MODEL_NAME": "tabular-model"},
+            secrets=database_credentials,
+            task_role_statements=read_artifacts,
+            deployment_strategy="CANARY",
+            **fargate,
+        ), child)
+        self.database.admit("mlflow", self.mlflow.security_group_id)
+        self.database.admit("model-api", self.model_api.security_group_id)
+
+        scoring_role = WorkloadRole(f"{env}-tabular-scoring", WorkloadRoleArgs(
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_provider_url=cluster.oidc_provider_url,
+            namespace=NAMESPACE,
+            service_account=f"{env}-tabular-scoring",
+            policies={"read-artifacts": self.artifacts.read_policy_json,
+                      "read-db-secret": self.database.secret_read_policy_json()},
+            tags=tags,
+        ), child)
+        KubeCronJob(f"{env}-tabular-scoring", KubeCronJobArgs(
+            image=images.image("scoring"),
+            namespace=NAMESPACE,
+            create_namespace=True,
+            provider=cluster.provider,
+            schedule="0 2 * * *",  # nightly, after the day's data has landed
+            iam_role_arn=scoring_role.role_arn,
+            env={"DB_HOST": self.database.endpoint, "DB_NAME": "mlflow", "DB_SECRET_ARN": secret,
+                 "MLFLOW_TRACKING_URI": self.mlflow.url, "MODEL_NAME": "tabular-model"},
+            cpu_request_millicores=1000, memory_request_mib=2048, memory_limit_mib=4096,
+        ), child)
+
+        self.register_outputs({"model_api_url": self.model_api.url, "mlflow_url": self.mlflow.url})
