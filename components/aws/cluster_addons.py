@@ -223,7 +223,8 @@ def cluster_autoscaler_policy(cluster_name: str, account: _Account) -> dict[str,
             {"Sid": "ScaleOwnGroups", "Effect": "Allow", "Action": list(AUTOSCALER_WRITE_ACTIONS),
              "Resource": f"arn:{p}:autoscaling:{r}:{a}:autoScalingGroup:*:autoScalingGroupName/*",
              # EKS tags every managed node group's ASG with this; another cluster's ASGs do not match.
-             "Condition": {"StringEquals": {f"autoscaling:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}}},
+             "Condition": {"StringEquals": {
+                 f"autoscaling:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}}},
         ],
     }
 

@@ -2,7 +2,6 @@
 audit logs, IRSA, pinned managed add-ons and one system node group."""
 
 import ipaddress
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -110,7 +109,8 @@ class EksClusterArgs:
     """Encrypted gp3 root volume of system nodes (images and logs), 20 to 16384 GiB."""
 
     node_volume_kms_key_arn: pulumi.Input[str] | None = None
-    """KMS key for node volumes (system and GPU pools); default the account's EBS key (aws/ebs)."""
+    """KMS key for node volumes (system and GPU pools); default the account's EBS key (aws/ebs). A
+    customer-managed key must let the AWSServiceRoleForAutoScaling role use it, or nodes fail to launch."""
 
     vpc_cni_version: str = DEFAULT_VPC_CNI_VERSION
     """Version of the managed ``vpc-cni`` add-on (pinned: add-ons never change under a running cluster)."""
@@ -177,7 +177,6 @@ class EksCluster(pulumi.ComponentResource):
             opts=self._child(),
         )
         secrets_key_arn = args.secrets_kms_key_arn or self._secrets_key(cluster_name, args.protect)
-        service_role = self._cluster_role(secrets_key_arn)
 
         cluster = pulumi_eks.Cluster(
             f"{name}-eks",
@@ -191,7 +190,8 @@ class EksCluster(pulumi.ComponentResource):
             public_access_cidrs=_public_cidrs(args) or None,
             authentication_mode=pulumi_eks.AuthenticationMode.API,
             access_entries=_admin_access_entries(args.admin_role_arns),
-            service_role=service_role,
+            # No service_role: pulumi-eks creates the cluster role (AmazonEKSClusterPolicy). EKS takes a KMS
+            # grant on the secrets key with the deployer's rights at creation, so the role needs no key policy.
             encryption_config_key_arn=secrets_key_arn,
             enabled_cluster_log_types=args.control_plane_log_types,
             create_oidc_provider=True,
@@ -284,35 +284,6 @@ class EksCluster(pulumi.ComponentResource):
         kms.Alias(key_name, name=f"alias/eks/{cluster_name}", target_key_id=key.key_id, opts=self._child())
         return key.arn
 
-    def _cluster_role(self, secrets_key_arn: pulumi.Input[str]) -> iam.Role:
-        # Our own role instead of pulumi-eks' hidden one, so it is visible, tagged and can use the secrets key.
-        name = f"{self._name}-cluster"
-        role = iam.Role(
-            name,
-            assume_role_policy=json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Principal": {"Service": "eks.amazonaws.com"},
-                               "Action": ["sts:AssumeRole", "sts:TagSession"]}],
-            }),
-            tags=self._tagged(name),
-            opts=self._child(),
-        )
-        iam.RolePolicyAttachment(f"{name}-AmazonEKSClusterPolicy", role=role.name,
-                                 policy_arn="arn:aws:iam::aws:policy/AmazonEKSClusterPolicy", opts=self._child())
-        iam.RolePolicy(
-            f"{name}-secrets-key",
-            role=role.id,
-            # The calls EKS makes for envelope encryption, on this one key only (as terraform-aws-eks).
-            policy=pulumi.Output.from_input(secrets_key_arn).apply(lambda arn: json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow",
-                               "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
-                               "Resource": arn}],
-            })),
-            opts=self._child(),
-        )
-        return role
-
     def _addon(self, addon: str, version: str, service_account_role_arn: pulumi.Input[str] | None = None,
                depends_on: list[pulumi.Resource] | None = None) -> eks.Addon:
         return eks.Addon(
@@ -371,15 +342,23 @@ def _validate(args: EksClusterArgs) -> None:
             "and pin coredns_version and vpc_cni_version for it too."
         )
     if args.support_type not in ("STANDARD", "EXTENDED"):
-        raise ValueError(f"support_type={args.support_type!r} is not an EKS support type: use 'STANDARD' or 'EXTENDED'.")
+        raise ValueError(
+            f"support_type={args.support_type!r} is not an EKS support type: use 'STANDARD' or 'EXTENDED'.")
+    role_names: dict[str, str] = {}
     for arn in args.admin_role_arns:
         if not _ROLE_ARN.match(arn):
             raise ValueError(f"admin_role_arns contains {arn!r}, which is not an IAM role ARN: "
                              "use arn:aws:iam::<account>:role/<name>.")
+        role_name = arn.rsplit("/", 1)[-1]
+        if role_name in role_names:
+            raise ValueError(f"admin_role_arns names role {role_name!r} twice ({role_names[role_name]!r} and {arn!r}): "
+                             "access entries are keyed by role name; list each role once.")
+        role_names[role_name] = arn
     _validate_endpoint(args)
     for log_type in args.control_plane_log_types:
         if log_type not in CONTROL_PLANE_LOG_TYPES:
-            raise ValueError(f"control_plane_log_types contains {log_type!r}: use any of {list(CONTROL_PLANE_LOG_TYPES)}.")
+            raise ValueError(
+                f"control_plane_log_types contains {log_type!r}: use any of {list(CONTROL_PLANE_LOG_TYPES)}.")
     check_log_retention("log_retention_days", args.log_retention_days)
     check_instance_types("system_instance_types", args.system_instance_types)
     check_capacity_type("system_capacity_type", args.system_capacity_type)
@@ -404,5 +383,5 @@ def _validate_endpoint(args: EksClusterArgs) -> None:
             raise ValueError(f"public_access_cidrs contains {cidr!r}, which is not an IPv4 CIDR block: "
                              "use e.g. '203.0.113.0/24'.") from None
         if network.prefixlen == 0 and not args.allow_public_endpoint_from_anywhere:
-            raise ValueError(f"public_access_cidrs contains {cidr!r}, which opens the API server to the whole internet: "
-                             "list your networks or set allow_public_endpoint_from_anywhere=True.")
+            raise ValueError(f"public_access_cidrs contains {cidr!r}, which opens the API server to the whole "
+                             "internet: list your networks or set allow_public_endpoint_from_anywhere=True.")

@@ -1,4 +1,5 @@
-"""IAM roles for Kubernetes service accounts (IRSA): one role per service account, trusted by the cluster's OIDC provider."""
+"""IAM roles for Kubernetes service accounts (IRSA): one role per service account, trusted through
+the cluster's OIDC provider."""
 
 import json
 from collections.abc import Mapping
