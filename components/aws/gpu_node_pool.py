@@ -51,15 +51,16 @@ class GpuNodePoolArgs:
     """Subnets for the nodes; default the cluster's private subnets. Narrow them to zones with GPU capacity."""
 
     instance_types: list[str] = field(default_factory=lambda: ["g6.xlarge"])
-    """NVIDIA GPU instance types, all with the same GPU count. Default ``g6.xlarge`` (1 x L4, 24 GiB):
-    the cheapest current GPU that serves a small model (~$0.80/hour on demand)."""
+    """NVIDIA GPU instance types, all with the same GPU count. Default ``g6.xlarge`` (1 x L4, 24 GiB,
+    ~$0.80/hour on demand in us-east-1): room for a 7-8B model in 16-bit. ``g4dn.xlarge`` (T4, 16 GiB,
+    ~$0.53/hour) is cheaper but older and slower."""
 
     ami_type: str = "AL2023_x86_64_NVIDIA"
     """``AL2023_x86_64_NVIDIA`` (needs :class:`NvidiaDevicePlugin` once per cluster) or
     ``BOTTLEROCKET_x86_64_NVIDIA`` (device plugin built in; read-only OS)."""
 
     capacity_type: str = "ON_DEMAND"
-    """``ON_DEMAND`` or ``SPOT`` (60-70% cheaper on GPUs, but nodes are reclaimed on 2 minutes' notice)."""
+    """``ON_DEMAND`` or ``SPOT`` (often 50-70% cheaper on GPUs, but nodes are reclaimed on 2 minutes' notice)."""
 
     min_size: int = 0
     """Minimum nodes. 0: no GPU is paid for while nothing asks for one; the autoscaler adds a node for a
