@@ -360,7 +360,7 @@ def _validate(args: EksClusterArgs) -> None:
             raise ValueError(
                 f"control_plane_log_types contains {log_type!r}: use any of {list(CONTROL_PLANE_LOG_TYPES)}.")
     check_log_retention("log_retention_days", args.log_retention_days)
-    check_instance_types("system_instance_types", args.system_instance_types)
+    check_instance_types("system_instance_types", args.system_instance_types, "t3.large")
     check_capacity_type("system_capacity_type", args.system_capacity_type)
     check_scaling("system_", args.system_min_size, args.system_desired_size, args.system_max_size)
     if args.system_min_size < 1:

@@ -64,9 +64,9 @@ def check_root_volume(argument: str, gib: int) -> None:
         raise ValueError(f"{argument}={gib} is out of range: use {low} to {high} GiB (gp3).")
 
 
-def check_instance_types(argument: str, instance_types: Sequence[str]) -> None:
+def check_instance_types(argument: str, instance_types: Sequence[str], example: str) -> None:
     if not instance_types:
-        raise ValueError(f"{argument}=[] names no instance type: give at least one, e.g. ['t3.large'].")
+        raise ValueError(f"{argument}=[] names no instance type: give at least one, e.g. [{example!r}].")
 
 
 def node_role(name: str, tags: Mapping[str, str], parent: pulumi.Resource) -> iam.Role:

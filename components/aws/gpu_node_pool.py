@@ -177,7 +177,7 @@ def _validate(args: GpuNodePoolArgs) -> None:
     if args.ami_type not in GPU_AMI_TYPES:
         raise ValueError(f"ami_type={args.ami_type!r} is not an NVIDIA GPU AMI type: use 'AL2023_x86_64_NVIDIA' "
                          "or 'BOTTLEROCKET_x86_64_NVIDIA'.")
-    check_instance_types("instance_types", args.instance_types)
+    check_instance_types("instance_types", args.instance_types, "g6.xlarge")
     for instance_type in args.instance_types:
         if instance_type not in GPUS_PER_INSTANCE:
             raise ValueError(

@@ -128,7 +128,7 @@ def test_gpu_table_is_nvidia_x86_only():
     ({"ami_type": "AL2023_x86_64_STANDARD"},
      "ami_type='AL2023_x86_64_STANDARD' is not an NVIDIA GPU AMI type: use 'AL2023_x86_64_NVIDIA' or "
      "'BOTTLEROCKET_x86_64_NVIDIA'."),
-    ({"instance_types": []}, "instance_types=[] names no instance type: give at least one, e.g. ['t3.large']."),
+    ({"instance_types": []}, "instance_types=[] names no instance type: give at least one, e.g. ['g6.xlarge']."),
     ({"instance_types": ["g6.xlarge", "m6i.xlarge"]},
      "instance_types contains 'm6i.xlarge', which is not an NVIDIA GPU instance type: use a size of g4dn, g5, g6, "
      "g6e, gr6, p4d, p4de, p5, p5e, p5en, p6-b200 (e.g. 'g6.xlarge')."),
