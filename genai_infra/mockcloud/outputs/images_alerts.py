@@ -9,7 +9,7 @@ from genai_infra.mockcloud.cloud import MockContext, computes
 
 @computes("aws:ecr/repository:Repository")
 def _ecr_repository(context: MockContext) -> dict[str, Any]:
-    # Pulumi's auto-name for ECR is lower-case, as ECR requires.
+    # ECR names are lower-case (ContainerRepository refuses a component name that is not).
     name = context.physical_name.lower()
     return {"id": name, "name": name, "registryId": context.account,
             "repositoryUrl": f"{context.account}.dkr.ecr.{context.region}.amazonaws.com/{name}",
