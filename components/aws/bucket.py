@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_aws import get_caller_identity, s3
+from pulumi_aws import elb, get_caller_identity, s3
 
 from components.aws.data_helpers import (
     access_policy_json,
@@ -43,6 +43,12 @@ class BucketArgs:
     access_log_target: bool = False
     """Make this bucket a server-access-log destination: SSE-S3 instead of SSE-KMS (S3 cannot deliver logs
     into an SSE-KMS bucket) and a policy statement letting the S3 logging service of this account write."""
+
+    load_balancer_log_target: bool = False
+    """Make this bucket the destination of ALB/NLB access logs: SSE-S3 (the only encryption ELB log delivery
+    supports) and statements letting the region's Elastic Load Balancing account (older regions) and the
+    ``logdelivery.elasticloadbalancing.amazonaws.com`` principal (newer regions) write under
+    ``AWSLogs/<this account>/``. Pair it with ``object_expiration_days`` to bound how long logs are kept."""
 
     protect: bool = False
     """Pulumi ``protect`` on the bucket and its key (S3 has no deletion protection; ``force_destroy`` stays off,
@@ -105,7 +111,7 @@ class Bucket(pulumi.ComponentResource):
         )
 
         key_arn = None
-        if not args.access_log_target:
+        if not (args.access_log_target or args.load_balancer_log_target):
             key_arn = args.kms_key_arn
             if key_arn is None:
                 key_arn = rotating_key(f"{name}-key", f"S3 bucket {name}: default object encryption", tags, self,
@@ -132,13 +138,20 @@ class Bucket(pulumi.ComponentResource):
         )
         self._lifecycle(bucket, versioning, args)
 
-        log_writer_account = None
-        if args.access_log_target:
-            log_writer_account = get_caller_identity(opts=pulumi.InvokeOptions(parent=self)).account_id
+        statements = []
+        if args.access_log_target or args.load_balancer_log_target:
+            invoke = pulumi.InvokeOptions(parent=self)
+            account = get_caller_identity(opts=invoke).account_id
+            if args.access_log_target:
+                statements += _s3_log_delivery(account)
+            if args.load_balancer_log_target:
+                statements += _load_balancer_log_delivery(account, elb.get_service_account(opts=invoke).arn)
         s3.BucketPolicy(
             f"{name}-policy",
             bucket=bucket.id,
-            policy=bucket.arn.apply(lambda arn: policy_json(_bucket_statements(arn, log_writer_account))),
+            policy=bucket.arn.apply(lambda arn: policy_json(_bucket_statements(arn) + [
+                {**statement, "Resource": [arn + path for path in statement["Resource"]]}
+                for statement in statements])),
             # S3 rejects concurrent bucket-policy and public-access-block writes (OperationAborted).
             opts=self._child(depends_on=[public_access]),
         )
@@ -211,9 +224,9 @@ class Bucket(pulumi.ComponentResource):
         )
 
 
-def _bucket_statements(arn: str, log_writer_account: str | None) -> list[dict]:
+def _bucket_statements(arn: str) -> list[dict]:
     resources = [arn, f"{arn}/*"]
-    statements = [
+    return [
         deny_insecure_transport("s3", resources),
         {
             "Sid": "DenyOutdatedTls",
@@ -224,16 +237,32 @@ def _bucket_statements(arn: str, log_writer_account: str | None) -> list[dict]:
             "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
         },
     ]
-    if log_writer_account is not None:
-        statements.append({
-            "Sid": "S3ServerAccessLogsFromThisAccount",
-            "Effect": "Allow",
-            "Principal": {"Service": "logging.s3.amazonaws.com"},
-            "Action": ["s3:PutObject"],
-            "Resource": [f"{arn}/*"],
-            "Condition": {"StringEquals": {"aws:SourceAccount": log_writer_account}},
-        })
-    return statements
+
+
+def _s3_log_delivery(account: str) -> list[dict]:
+    """S3 server access logs from buckets of this account (resources relative to the bucket ARN)."""
+    return [{
+        "Sid": "S3ServerAccessLogsFromThisAccount",
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": ["s3:PutObject"],
+        "Resource": ["/*"],
+        "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+    }]
+
+
+def _load_balancer_log_delivery(account: str, elb_account_arn: str) -> list[dict]:
+    """ALB/NLB access logs of this account: regions before August 2022 deliver as the regional ELB
+    account, newer ones as the log-delivery service principal (resources relative to the bucket ARN)."""
+    return [{
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": principal,
+        "Action": ["s3:PutObject"],
+        "Resource": [f"/AWSLogs/{account}/*"],
+    } for sid, principal in (("LoadBalancerLogsFromRegionalAccount", {"AWS": elb_account_arn}),
+                             ("LoadBalancerLogsFromDeliveryService",
+                              {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}))]
 
 
 def _validate(args: BucketArgs) -> None:
@@ -242,6 +271,11 @@ def _validate(args: BucketArgs) -> None:
         check_range("object_expiration_days", args.object_expiration_days, 1, 36500)
     check_range("abort_incomplete_multipart_upload_days", args.abort_incomplete_multipart_upload_days, 1, 365)
     check_kms_key_arn("kms_key_arn", args.kms_key_arn)
+    if args.load_balancer_log_target and args.kms_key_arn is not None:
+        raise ValueError(
+            "kms_key_arn is set but load_balancer_log_target=True: load balancers deliver access logs only into "
+            "SSE-S3 buckets; drop kms_key_arn or load_balancer_log_target."
+        )
     if args.access_log_target and args.kms_key_arn is not None:
         raise ValueError(
             "kms_key_arn is set but access_log_target=True: S3 cannot deliver access logs into an SSE-KMS "

@@ -34,6 +34,12 @@ def _caller(context: MockContext) -> dict[str, Any]:
             "arn": f"arn:aws:iam::{context.account}:role/genai-platform-deployer", "userId": "AROAEXAMPLEDEPLOYER"}
 
 
+@answers("aws:elb/getServiceAccount:getServiceAccount")
+def _elb_account(context: MockContext) -> dict[str, Any]:
+    # us-east-1's Elastic Load Balancing account, which writes access logs in the older regions.
+    return {"id": "127311923021", "arn": "arn:aws:iam::127311923021:root", "region": context.region}
+
+
 @answers("aws:index/getPartition:getPartition")
 def _partition(context: MockContext) -> dict[str, Any]:
     return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}

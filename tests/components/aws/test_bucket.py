@@ -1,4 +1,5 @@
 import json
+import re
 
 import pulumi
 import pytest
@@ -129,6 +130,29 @@ def test_access_log_target_uses_sse_s3_and_admits_only_this_accounts_log_deliver
         "Resource": [f"{arn}/*"], "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
     }
     assert "kms_key_arn" not in plan.outputs  # None: an exported None is dropped
+
+
+def test_load_balancer_log_target_uses_sse_s3_and_admits_elb_log_delivery_under_this_account():
+    plan = plan_bucket(load_balancer_log_target=True, object_expiration_days=90)
+    assert KEY not in plan.type_counts()
+    rule, = plan.one(SSE).inputs["rules"]
+    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
+    arn = plan.one(BUCKET).outputs["arn"]
+    statements = json.loads(plan.one(POLICY).inputs["policy"])["Statement"]
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    assert [(s["Sid"], s["Principal"]) for s in allows] == [
+        ("LoadBalancerLogsFromRegionalAccount", {"AWS": "arn:aws:iam::127311923021:root"}),
+        ("LoadBalancerLogsFromDeliveryService", {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}),
+    ]
+    assert all(s["Action"] == ["s3:PutObject"] and s["Resource"] == [f"{arn}/AWSLogs/123456789012/*"]
+               for s in allows)
+
+
+def test_a_load_balancer_log_target_refuses_a_kms_key():
+    with pytest.raises(ValueError, match=re.escape(
+            "kms_key_arn is set but load_balancer_log_target=True: load balancers deliver access logs only into "
+            "SSE-S3 buckets; drop kms_key_arn or load_balancer_log_target.")):
+        plan_bucket(load_balancer_log_target=True, kms_key_arn=KEY_ARN)
 
 
 @pytest.mark.parametrize("protect", [True, False])
