@@ -67,7 +67,8 @@ class KubeServiceArgs(WorkloadArgs):
     pdb_min_available: int | None = None
     """Pods a voluntary disruption (node drain, upgrade) must leave running. Default
     ``min_replicas - 1``: drains proceed one pod at a time. Must stay below ``min_replicas``, or drains
-    block whenever the service runs at its minimum; must be at least 1 when ``min_replicas`` > 1."""
+    block whenever the service runs at its minimum; must be at least 1 when ``min_replicas`` > 1.
+    With one replica there is no budget at all: one that lets every pod go protects nothing."""
 
     allow_from_pod_labels: list[dict[str, str]] = field(default_factory=list)
     """NetworkPolicy: pods of the namespace allowed to call the service, by labels. Default empty:
@@ -157,6 +158,8 @@ class KubeService(KubeWorkload):
         )
         if not parked:
             self._autoscale(args, selector)
+        if _pdb_min_available(args) > 0:
+            self._disruption_budget(args, selector)
         NetworkPolicy(f"{name}-netpol", metadata=self._metadata(), spec=_network_policy(args, selector),
                       opts=self._child())
 
@@ -187,8 +190,10 @@ class KubeService(KubeWorkload):
             },
             opts=self._child(),
         )
+
+    def _disruption_budget(self, args: KubeServiceArgs, selector: dict[str, str]) -> None:
         PodDisruptionBudget(
-            f"{name}-pdb",
+            f"{self._name}-pdb",
             metadata=self._metadata(),
             spec={
                 "min_available": _pdb_min_available(args),

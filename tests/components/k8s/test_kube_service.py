@@ -111,7 +111,6 @@ def test_hpa_scales_the_deployment_on_cpu_between_min_and_max():
 
 @pytest.mark.parametrize(("kwargs", "min_available"), [
     ({}, 1),                                     # default 2 replicas: drains go one pod at a time
-    ({"min_replicas": 1, "max_replicas": 1}, 0),  # a single replica cannot be protected
     ({"min_replicas": 4, "max_replicas": 8}, 3),
     ({"min_replicas": 4, "max_replicas": 8, "pdb_min_available": 2}, 2),
 ])
@@ -119,6 +118,12 @@ def test_pdb_keeps_all_but_one_pod_by_default(kwargs, min_available):
     spec = spec_of(plan_service(**kwargs), "policy/v1:PodDisruptionBudget")
     assert spec == {"minAvailable": min_available, "selector": {"matchLabels": SELECTOR},
                     "unhealthyPodEvictionPolicy": "AlwaysAllow"}
+
+
+def test_a_single_replica_gets_no_disruption_budget_that_would_protect_nothing():
+    plan = plan_service(min_replicas=1, max_replicas=3)
+    assert plan.of_type("kubernetes:policy/v1:PodDisruptionBudget") == []
+    assert len(plan.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")) == 1
 
 
 def test_network_policy_admits_only_the_namespace_on_the_app_port_and_leaves_egress_open():
