@@ -1,7 +1,7 @@
 """Cluster add-ons installed with Helm on an :class:`EksCluster`.
 
 * :class:`ClusterAddons`: the cluster autoscaler and the AWS Load Balancer Controller, each with its own
-  least-privilege IRSA role.
+  least-privilege IRSA role, and metrics-server (the CPU figures every HorizontalPodAutoscaler reads).
 * :class:`NvidiaDevicePlugin`: advertises ``nvidia.com/gpu`` on GPU nodes. Install it once per cluster
   when a :class:`GpuNodePool` uses ``AL2023_x86_64_NVIDIA`` (``GpuNodePool.needs_device_plugin``).
   Bottlerocket NVIDIA AMIs (and EKS Auto Mode) ship the plugin already: skip it there, or two plugins
@@ -36,6 +36,8 @@ class HelmChart:
 CLUSTER_AUTOSCALER_CHART = HelmChart("cluster-autoscaler", "https://kubernetes.github.io/autoscaler", "9.48.0")
 LOAD_BALANCER_CONTROLLER_CHART = HelmChart("aws-load-balancer-controller", "https://aws.github.io/eks-charts", "1.17.1")
 """Chart 1.17.1 is controller v2.17.1, the version ``iam_policies/aws_load_balancer_controller.json`` comes from."""
+METRICS_SERVER_CHART = HelmChart("metrics-server", "https://kubernetes-sigs.github.io/metrics-server/", "3.12.2")
+"""metrics-server v0.7.2; no AWS permissions needed."""
 NVIDIA_DEVICE_PLUGIN_CHART = HelmChart("nvidia-device-plugin", "https://nvidia.github.io/k8s-device-plugin", "0.17.2")
 
 AUTOSCALER_READ_ACTIONS = (
@@ -81,6 +83,10 @@ class ClusterAddonsArgs:
     load_balancer_controller: bool = True
     """Install the AWS Load Balancer Controller (ALB for Ingress, NLB for Services)."""
 
+    metrics_server: bool = True
+    """Install metrics-server. Without it every HorizontalPodAutoscaler reports ``<unknown>`` CPU and never
+    scales; EKS does not ship it."""
+
     load_balancer_controller_chart_version: str = LOAD_BALANCER_CONTROLLER_CHART.version
     """Version of the ``aws-load-balancer-controller`` chart. Its IAM policy is the one shipped for
     controller v2.17.1: refresh ``iam_policies/aws_load_balancer_controller.json`` when changing this."""
@@ -110,6 +116,9 @@ class ClusterAddons(pulumi.ComponentResource):
         self.cluster_autoscaler_role_arn = self._autoscaler(account) if args.cluster_autoscaler else None
         self.load_balancer_controller_role_arn = (
             self._load_balancer_controller(account) if args.load_balancer_controller else None)
+        if args.metrics_server:
+            _release(f"{name}-metrics-server", METRICS_SERVER_CHART, METRICS_SERVER_CHART.version, args.cluster, self,
+                     {"nodeSelector": SYSTEM_POOL_LABELS})
         self.register_outputs({
             "cluster_autoscaler_role_arn": self.cluster_autoscaler_role_arn,
             "load_balancer_controller_role_arn": self.load_balancer_controller_role_arn,

@@ -2,6 +2,7 @@
 audit logs, IRSA, pinned managed add-ons and one system node group."""
 
 import ipaddress
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -63,6 +64,14 @@ class EksClusterArgs:
     """IAM roles that get cluster-admin through EKS access entries (``AmazonEKSClusterAdminPolicy``, cluster
     scope). The identity running ``pulumi up`` is also admin (pulumi-eks bootstraps the creator) because it
     installs add-ons; everybody else is granted here, never through the aws-auth ConfigMap."""
+
+    service_ipv4_cidr: str | None = None
+    """Range Kubernetes Service IPs come from; must not overlap the VPC or networks peered with it.
+    Default none: EKS picks 10.100.0.0/16 or 172.20.0.0/16, whichever does not collide with the VPC."""
+
+    network_policy_enforcement: bool = True
+    """Turn on the VPC CNI's network policy agent, so Kubernetes NetworkPolicies (which every
+    ``KubeService`` declares) are enforced; without an agent they are silently ignored."""
 
     endpoint_public_access: bool = False
     """Whether the API server has a public endpoint. Default no: the endpoint is reachable only from the VPC
@@ -185,6 +194,7 @@ class EksCluster(pulumi.ComponentResource):
             upgrade_policy=eks.ClusterUpgradePolicyArgs(support_type=args.support_type),
             vpc_id=args.vpc_id,
             private_subnet_ids=args.private_subnet_ids,
+            kubernetes_service_ip_address_range=args.service_ipv4_cidr,
             endpoint_private_access=True,
             endpoint_public_access=args.endpoint_public_access,
             public_access_cidrs=_public_cidrs(args) or None,
@@ -224,7 +234,9 @@ class EksCluster(pulumi.ComponentResource):
                              service_account="aws-node", tags=args.tags, parent=self)
         iam.RolePolicyAttachment(f"{name}-vpc-cni", role=cni_role.name,
                                  policy_arn="arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy", opts=self._child())
-        early_addons = [self._addon("vpc-cni", args.vpc_cni_version, service_account_role_arn=cni_role.arn),
+        cni_configuration = json.dumps({"enableNetworkPolicy": "true"}) if args.network_policy_enforcement else None
+        early_addons = [self._addon("vpc-cni", args.vpc_cni_version, service_account_role_arn=cni_role.arn,
+                                    configuration_values=cni_configuration),
                         self._addon("kube-proxy", args.kube_proxy_version)]
         role = node_role(f"{name}-node", args.tags, self)
         self.node_role_arn = role.arn
@@ -285,13 +297,14 @@ class EksCluster(pulumi.ComponentResource):
         return key.arn
 
     def _addon(self, addon: str, version: str, service_account_role_arn: pulumi.Input[str] | None = None,
-               depends_on: list[pulumi.Resource] | None = None) -> eks.Addon:
+               depends_on: list[pulumi.Resource] | None = None, configuration_values: str | None = None) -> eks.Addon:
         return eks.Addon(
             f"{self._name}-{addon}",
             cluster_name=self.cluster_name,
             addon_name=addon,
             addon_version=version,
             service_account_role_arn=service_account_role_arn,
+            configuration_values=configuration_values,
             # The add-on's configuration is owned here; a hand edit in the cluster is drift to overwrite.
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
@@ -331,6 +344,8 @@ def _validate(args: EksClusterArgs) -> None:
             f"private_subnet_ids has {len(args.private_subnet_ids)} subnet(s): EKS needs subnets in at least "
             "two availability zones."
         )
+    if args.service_ipv4_cidr is not None:
+        _validate_service_cidr(args.service_ipv4_cidr)
     if not _KUBERNETES_VERSION.match(args.kubernetes_version):
         raise ValueError(f"kubernetes_version={args.kubernetes_version!r} is not a Kubernetes minor version: "
                          f"use e.g. {DEFAULT_KUBERNETES_VERSION!r}.")
@@ -367,6 +382,18 @@ def _validate(args: EksClusterArgs) -> None:
         raise ValueError("system_min_size=0 leaves CoreDNS and the cluster autoscaler nowhere to run: use at least 1 "
                          "(2 keeps DNS up when a node goes).")
     check_root_volume("system_root_volume_gib", args.system_root_volume_gib)
+
+
+def _validate_service_cidr(cidr: str) -> None:
+    # EKS's own rule (CreateCluster kubernetesNetworkConfig.serviceIpv4Cidr).
+    try:
+        network = ipaddress.IPv4Network(cidr, strict=True)
+    except ValueError:
+        network = None
+    private = [ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
+    if network is None or not 12 <= network.prefixlen <= 24 or not any(network.subnet_of(p) for p in private):
+        raise ValueError(f"service_ipv4_cidr={cidr!r} is not a range EKS accepts: use a /12 to /24 inside "
+                         "10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 that does not overlap the VPC, e.g. '172.20.0.0/16'.")
 
 
 def _validate_endpoint(args: EksClusterArgs) -> None:

@@ -47,7 +47,7 @@ def actions(statement):
 def test_children_exact_types_and_counts(plan):
     addons = plan.one("genai:aws:ClusterAddons")
     assert sorted(r.type for r in plan.children(addons.urn)) == sorted([ROLE, ROLE, ROLE_POLICY, ROLE_POLICY,
-                                                                        RELEASE, RELEASE])
+                                                                        RELEASE, RELEASE, RELEASE])
     device_plugin = plan.one("genai:aws:NvidiaDevicePlugin")
     assert [r.type for r in plan.children(device_plugin.urn)] == [RELEASE]
 
@@ -61,7 +61,13 @@ def test_helm_releases_pinned_from_their_upstream_repositories(plan):
                                          "kube-system"),
         "nvidia-device-plugin": ("nvidia-device-plugin", "https://nvidia.github.io/k8s-device-plugin", "0.17.2",
                                  "kube-system"),
+        "metrics-server": ("metrics-server", "https://kubernetes-sigs.github.io/metrics-server/", "3.12.2",
+                           "kube-system"),
     }
+
+
+def test_metrics_server_runs_on_the_system_nodes(plan):
+    assert releases(plan)["metrics-server"].inputs["values"] == {"nodeSelector": {"genai-platform/pool": "system"}}
 
 
 def test_autoscaler_values_discover_this_cluster_with_its_irsa_role(plan):
@@ -170,7 +176,7 @@ def test_device_plugin_tolerates_the_gpu_taint_and_runs_only_on_gpu_nodes(plan):
 
 
 def test_addons_can_be_left_out():
-    plan = plan_addons(cluster_autoscaler=False, load_balancer_controller=False)
+    plan = plan_addons(cluster_autoscaler=False, load_balancer_controller=False, metrics_server=False)
     addons = plan.one("genai:aws:ClusterAddons")
     assert plan.children(addons.urn) == []
 

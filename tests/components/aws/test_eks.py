@@ -133,6 +133,19 @@ def test_managed_addons_are_pinned_and_ordered_around_the_system_nodes(default_p
     assert system.urn in addons["coredns"].dependencies
 
 
+def test_network_policies_are_enforced_by_the_vpc_cni_agent(default_plan):
+    vpc_cni = default_plan.named("core-vpc-cni", ADDON)
+    assert json.loads(vpc_cni.inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}
+    off = plan_cluster(network_policy_enforcement=False).named("core-vpc-cni", ADDON)
+    assert "configurationValues" not in off.inputs
+
+
+def test_service_cidr_is_passed_to_the_control_plane(default_plan):
+    assert "kubernetesServiceIpAddressRange" not in default_plan.one(CLUSTER).inputs
+    cluster = plan_cluster(service_ipv4_cidr="172.20.0.0/16").one(CLUSTER)
+    assert cluster.inputs["kubernetesServiceIpAddressRange"] == "172.20.0.0/16"
+
+
 def test_vpc_cni_runs_with_its_own_irsa_role_and_nodes_lack_cni_rights(default_plan):
     cni_role = default_plan.named("core-vpc-cni", ROLE)
     vpc_cni = default_plan.named("core-vpc-cni", ADDON)
@@ -266,6 +279,10 @@ def test_cluster_name_and_system_pool_overrides():
      "system_min_size=0 leaves CoreDNS and the cluster autoscaler nowhere to run: use at least 1 (2 keeps DNS up "
      "when a node goes)."),
     ({"system_root_volume_gib": 10}, "system_root_volume_gib=10 is out of range: use 20 to 16384 GiB (gp3)."),
+    ({"service_ipv4_cidr": "100.64.0.0/16"},
+     "service_ipv4_cidr='100.64.0.0/16' is not a range EKS accepts: use a /12 to /24 inside 10.0.0.0/8, "
+     "172.16.0.0/12 or 192.168.0.0/16 that does not overlap the VPC, e.g. '172.20.0.0/16'."),
+    ({"service_ipv4_cidr": "172.20.0.0/25"}, "service_ipv4_cidr='172.20.0.0/25' is not a range EKS accepts"),
 ])
 def test_validation_messages(overrides, message):
     with pytest.raises(ValueError, match="^" + re.escape(message)):
