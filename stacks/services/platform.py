@@ -2,9 +2,14 @@
 
 import pulumi
 
-from components.aws import (AlertTopic, AlertTopicArgs, ClusterAddons, ClusterAddonsArgs, EksCluster, EksClusterArgs,
-                            GpuNodePool, GpuNodePoolArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs, Vpc, VpcArgs)
+from components.aws import (AlertTopic, AlertTopicArgs, Bucket, BucketArgs, ClusterAddons, ClusterAddonsArgs, EksCluster,
+                            EksClusterArgs, GpuNodePool, GpuNodePoolArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs,
+                            Vpc, VpcArgs)
 from stacks.config import EnvConfig
+
+
+LOAD_BALANCER_LOG_DAYS = 90
+"""Access logs of every ALB are kept this long: enough to investigate an incident, cheap in S3."""
 
 
 class Platform(pulumi.ComponentResource):
@@ -12,6 +17,7 @@ class Platform(pulumi.ComponentResource):
 
     network: Vpc
     alerts: AlertTopic
+    load_balancer_logs: Bucket
     cluster: EksCluster
     gpu_pool: GpuNodePool
 
@@ -30,10 +36,18 @@ class Platform(pulumi.ComponentResource):
             tags=tags,
         ), child)
         self.alerts = AlertTopic(f"{env}-alerts", AlertTopicArgs(alert_emails=settings.alert_emails, tags=tags), child)
+        self.load_balancer_logs = Bucket(f"{env}-lb-logs", BucketArgs(
+            load_balancer_log_target=True,
+            object_expiration_days=LOAD_BALANCER_LOG_DAYS,
+            noncurrent_version_expiration_days=1,
+            protect=settings.protect_stateful,
+            tags=tags,
+        ), child)
 
         self.cluster = EksCluster(f"{env}-eks", EksClusterArgs(
             vpc_id=self.network.vpc_id,
             private_subnet_ids=self.network.private_subnet_ids,
+            service_ipv4_cidr=settings.eks_service_cidr,
             endpoint_public_access=bool(settings.eks_public_access_cidrs),
             public_access_cidrs=settings.eks_public_access_cidrs,
             system_instance_types=settings.system_node_instance_types,

@@ -75,6 +75,7 @@ class TabularService(pulumi.ComponentResource):
             egress_vpc_ports=[5432],
             alarm_actions=[platform.alerts.topic_arn],
             deletion_protection=protect,
+            access_logs_bucket=platform.load_balancer_logs.bucket_name,
             tags=tags,
         )
         self.mlflow = FargateAlbService(f"{env}-tabular-mlflow", FargateAlbServiceArgs(
