@@ -70,6 +70,9 @@ class TabularService(pulumi.ComponentResource):
             vpc_id=network.vpc_id, vpc_cidr_block=network.cidr_block,
             private_subnet_ids=network.private_subnet_ids, public_subnet_ids=network.public_subnet_ids,
             certificate_arn=settings.certificate_arn or None,
+            # The model API and MLflow serve the platform's own applications and analysts on the
+            # network; an internet-facing ALB would admit nobody anyway (the VPC-only security group).
+            internal=True,
             min_tasks=settings.fargate_min_tasks, max_tasks=settings.fargate_max_tasks,
             secrets_kms_key_arns=[self.database.kms_key_arn],
             egress_vpc_ports=[5432],
@@ -86,8 +89,6 @@ class TabularService(pulumi.ComponentResource):
                          "ARTIFACTS_URI": pulumi.Output.concat("s3://", self.artifacts.bucket_name, "/mlflow")},
             secrets=database_credentials,
             task_role_statements=read_artifacts + write_artifacts,
-            # Only the platform's own network reaches the tracking server.
-            internal=True,
             **fargate,
         ), child)
         self.model_api = FargateAlbService(f"{env}-tabular-api", FargateAlbServiceArgs(
