@@ -183,6 +183,34 @@ def _target_group_name(arn: str) -> str:
     return arn.split(":targetgroup/", 1)[-1].split("/", 1)[0]
 
 
+def _forward_weights(elbv2: Any, arn: str) -> list[int]:
+    """The weight of every listener rule (default rules included) that forwards to the target group."""
+
+    def every(operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
+        pages = elbv2.get_paginator(operation).paginate(**params)
+        return [item for page in pages for item in page.get(key, [])]
+
+    found = call("elasticloadbalancing:DescribeTargetGroups", arn, elbv2.describe_target_groups,
+                 absent=("TargetGroupNotFound",), TargetGroupArns=[arn])
+    balancers = dict.fromkeys(balancer for group in (found or {}).get("TargetGroups", [])
+                              for balancer in group.get("LoadBalancerArns", []))
+    weights = []
+    for balancer in balancers:
+        listeners = call("elasticloadbalancing:DescribeListeners", balancer,
+                         lambda: every("describe_listeners", "Listeners", LoadBalancerArn=balancer))
+        for listener in listeners:
+            rules = call("elasticloadbalancing:DescribeRules", listener["ListenerArn"],
+                         lambda: every("describe_rules", "Rules", ListenerArn=listener["ListenerArn"]))
+            for action in (action for rule in rules for action in rule.get("Actions", [])):
+                if action.get("Type") != "forward":
+                    continue
+                # A plain forward names one group; a weighted one (what ECS re-weights) lists them all.
+                forwards = (action.get("ForwardConfig", {}).get("TargetGroups")
+                            or [{"TargetGroupArn": action.get("TargetGroupArn")}])
+                weights += [int(item.get("Weight", 1)) for item in forwards if item.get("TargetGroupArn") == arn]
+    return weights
+
+
 def target_checks(aws: AwsSession, groups: list[tuple[str, str]]) -> list[Check]:
     elbv2, checks = aws.client("elbv2"), []
     for label, arn in groups:
@@ -192,14 +220,23 @@ def target_checks(aws: AwsSession, groups: list[tuple[str, str]]) -> list[Check]
             checks.append(Check("targets healthy", label, False, "target group not found"))
             continue
         targets = found["TargetHealthDescriptions"]
+        if not targets:
+            # A canary or blue/green service swaps between two groups on every deploy; between deploys the
+            # idle one is empty at weight 0 by design, and only an empty group that gets traffic is a 503.
+            weights = _forward_weights(elbv2, arn)
+            if weights and not any(weights):
+                checks.append(Check("targets healthy", label, True,
+                                    "no registered targets: the idle group of a traffic-shifting deploy (weight 0)"))
+            else:
+                checks.append(Check("targets healthy", label, False,
+                                    "no registered targets: the ALB answers 503" if weights else
+                                    "no registered targets, and no listener forwards to it"))
+            continue
         unhealthy = [f"{t['Target']['Id']} {t['TargetHealth']['State']}"
                      + (f" ({t['TargetHealth']['Reason']})" if t["TargetHealth"].get("Reason") else "")
                      for t in targets if t["TargetHealth"]["State"] != "healthy"]
         reason = f"{len(targets) - len(unhealthy)}/{len(targets)} healthy"
-        if not targets:
-            reason = "no registered targets: the ALB answers 503"
-        checks.append(Check("targets healthy", label, bool(targets) and not unhealthy,
-                            "; ".join([reason, *unhealthy])))
+        checks.append(Check("targets healthy", label, not unhealthy, "; ".join([reason, *unhealthy])))
     return checks
 
 

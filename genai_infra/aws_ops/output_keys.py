@@ -19,7 +19,9 @@ DLQ_URLS = "dlqUrls"
 """SQS dead-letter queue URLs (dict name -> url): each must be empty (ApproximateNumberOfMessages == 0)."""
 
 ALB_TARGET_GROUP_ARNS = "albTargetGroupArns"
-"""ALB target group ARNs: every registered target must be healthy, and there must be at least one."""
+"""ALB target group ARNs: every registered target must be healthy, and a group that listener rules send
+traffic to must have at least one. Export both groups of a canary/blue-green service: the idle one (weight 0
+in every rule that forwards to it) may be empty."""
 
 BUDGET_NAMES = "budgetNames"
 """AWS Budgets names in the caller's account: each must exist."""

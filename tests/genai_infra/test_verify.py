@@ -168,13 +168,81 @@ def test_stopped_target_is_unhealthy(aws, healthy):
         ("targets healthy", "api"): f"0/1 healthy; {instance} unused (Target.InvalidState)"}
 
 
-def test_target_group_without_targets_fails(aws, healthy):
+def test_target_group_without_targets_or_listener_fails(aws, healthy):
     outputs, instance = target_group("empty", stopped=False)
     elbv2 = client("elbv2")
     elbv2.deregister_targets(TargetGroupArn=outputs[keys.ALB_TARGET_GROUP_ARNS]["api"], Targets=[{"Id": instance}])
 
     assert failed(run_checks(aws, {**healthy, **outputs}, "dev")) == {
-        ("targets healthy", "api"): "no registered targets: the ALB answers 503"}
+        ("targets healthy", "api"): "no registered targets, and no listener forwards to it"}
+
+
+def canary_service(prefix, *, live_weight=100):
+    """An ALB whose rule splits traffic between two target groups the way an ECS canary leaves it between
+    deploys: the live group (weight ``live_weight``) has a target, the idle one none. Returns both ARNs."""
+    ec2, elbv2 = client("ec2"), client("elbv2")
+    vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+    subnets = [subnet["SubnetId"] for subnet in
+               ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]][:2]
+    balancer = elbv2.create_load_balancer(Name=f"{prefix}-alb", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    live, idle = (elbv2.create_target_group(Name=f"{prefix}-{role}", Protocol="HTTP", Port=8080, VpcId=vpc,
+                                            TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
+                  for role in ("tg", "tg-alt"))
+    instance = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    elbv2.register_targets(TargetGroupArn=live, Targets=[{"Id": instance, "Port": 8080}])
+    listener = elbv2.create_listener(LoadBalancerArn=balancer, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}])["Listeners"][0]["ListenerArn"]
+    elbv2.create_rule(ListenerArn=listener, Priority=1, Conditions=[
+        {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}}], Actions=[
+        {"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": live, "Weight": live_weight},
+                                                               {"TargetGroupArn": idle, "Weight": 100 - live_weight}]}}])
+    return live, idle
+
+
+def test_idle_group_of_a_canary_may_be_empty(aws, healthy):
+    live, idle = canary_service("canary")
+    checks = [c for c in run_checks(aws, {**healthy, keys.ALB_TARGET_GROUP_ARNS: [live, idle]}, "prod")
+              if c.check == "targets healthy"]
+
+    assert checks == [
+        Check("targets healthy", "canary-tg", True, "1/1 healthy"),
+        Check("targets healthy", "canary-tg-alt", True,
+              "no registered targets: the idle group of a traffic-shifting deploy (weight 0)")]
+
+
+def test_empty_group_that_gets_traffic_fails(aws, healthy):
+    live, idle = canary_service("shifted", live_weight=90)
+
+    assert failed(run_checks(aws, {**healthy, keys.ALB_TARGET_GROUP_ARNS: [live, idle]}, "prod")) == {
+        ("targets healthy", "shifted-tg-alt"): "no registered targets: the ALB answers 503"}
+
+
+def test_outputs_in_the_shape_the_stacks_export_pass(aws, healthy):
+    """stacks/__main__.py exports labelled dicts (two databases, two buckets, one budget) and a flat list of
+    target groups that includes the canary's idle group; a healthy environment of that shape passes."""
+    for name in ("shape-rag-db", "shape-tabular-db"):
+        database(name, StorageEncrypted=True, PubliclyAccessible=False, BackupRetentionPeriod=30,
+                 DeletionProtection=True)
+    live, idle = canary_service("shape")
+    queues = queue_pair("shape", messages=0)
+    outputs = {
+        **healthy,
+        keys.DATABASE_IDENTIFIER: {"rag": "shape-rag-db", "tabular": "shape-tabular-db"},
+        keys.BUCKET_NAMES: {"rag-documents": healthy[keys.BUCKET_NAMES][0]},
+        keys.QUEUE_URLS: {"rag-ingest": queues[keys.QUEUE_URLS]["work"]},
+        keys.DLQ_URLS: {"rag-ingest": queues[keys.DLQ_URLS]["work-dlq"]},
+        keys.ALB_TARGET_GROUP_ARNS: [live, idle],
+        keys.BUDGET_NAMES: {"aws": healthy[keys.BUDGET_NAMES][0]},
+    }
+    checks = run_checks(aws, outputs, "prod")
+
+    assert failed(checks) == {}
+    assert sorted({(c.check, c.resource) for c in checks if c.check != "no alarm firing"}) == sorted({
+        *((check, db) for db in ("rag", "tabular") for check in (
+            "database encrypted", "database not public", "database backups", "database deletion protection")),
+        ("bucket blocks public access", "rag-documents"), ("bucket encrypted", "rag-documents"),
+        ("queue has DLQ", "rag-ingest"), ("DLQ empty", "rag-ingest"),
+        ("targets healthy", "shape-tg"), ("targets healthy", "shape-tg-alt"), ("budget exists", "aws")})
 
 
 def test_missing_output_keys_fail_instead_of_skipping_checks(aws, healthy):
