@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_aws import get_caller_identity, get_partition, kms, sns
 
-from components.aws.budget import _EMAIL, _KEY_ADMIN_ACTIONS
-from components.aws.data_helpers import deny_insecure_transport, policy_json, rotating_key
+from components.aws.data_helpers import (EMAIL_ADDRESS, KEY_ADMIN_ACTIONS, deny_insecure_transport, policy_json,
+                                         rotating_key)
 from components.tagging import child_tags
 
 CLOUDWATCH = "cloudwatch.amazonaws.com"
@@ -97,7 +97,7 @@ def _key_statements(account: str, partition: str, allow_eventbridge: bool) -> li
     statements = [
         # The account manages and uses the key through IAM policies; listed actions, never "kms:*".
         {"Sid": "AccountManagesAndUsesKeyThroughIam", "Effect": "Allow",
-         "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"}, "Action": _KEY_ADMIN_ACTIONS, "Resource": "*"},
+         "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"}, "Action": KEY_ADMIN_ACTIONS, "Resource": "*"},
         {"Sid": "CloudWatchEncryptsAlarmMessages", "Effect": "Allow", "Principal": {"Service": CLOUDWATCH},
          "Action": KEY_USE_ACTIONS, "Resource": "*", "Condition": {"StringEquals": {"aws:SourceAccount": account}}},
     ]
@@ -119,7 +119,7 @@ def _validate(args: AlertTopicArgs) -> None:
         raise ValueError("alert_emails=[] alerts nobody: pass at least one address, or set allow_no_subscribers=True "
                          "if something else (AWS Chatbot, a paging webhook) subscribes to the topic.")
     for address in args.alert_emails:
-        if not _EMAIL.match(address):
+        if not EMAIL_ADDRESS.match(address):
             raise ValueError(f"alert_emails contains {address!r}, which is not an e-mail address.")
     slugs = [_slug(address) for address in args.alert_emails]
     if len(set(slugs)) != len(slugs):

@@ -1,12 +1,12 @@
 """AwsBudget: a monthly cost budget per environment, alerting by e-mail and through an encrypted SNS topic."""
 
 import json
-import re
 from dataclasses import dataclass, field
 
 import pulumi
 from pulumi_aws import budgets, costexplorer, get_caller_identity, get_partition, kms, sns
 
+from components.aws.data_helpers import EMAIL_ADDRESS, KEY_ADMIN_ACTIONS
 from components.tagging import COST_ALLOCATION_TAG, child_tags
 
 MAX_NOTIFICATIONS = 10
@@ -16,18 +16,10 @@ MAX_EMAIL_SUBSCRIBERS = 10
 """...and at most ten e-mail subscribers (plus one SNS topic) per notification."""
 
 MAX_THRESHOLD_PERCENT = 1000
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # Services that publish budget and cost-anomaly alerts to the topic (and so must use its key).
 _ALERT_SERVICES = ["budgets.amazonaws.com", "costalerts.amazonaws.com"]
 
-# What the account (through IAM policies) may do with the key: manage it and use it, never "kms:*".
-_KEY_ADMIN_ACTIONS = [
-    "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
-    "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion",
-    "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand",
-    "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
-]
 
 
 @dataclass
@@ -184,7 +176,7 @@ def _key_policy(account: str, partition: str) -> dict:
         "Statement": [
             {"Sid": "AccountManagesAndUsesKeyThroughIam", "Effect": "Allow",
              "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-             "Action": _KEY_ADMIN_ACTIONS, "Resource": "*"},
+             "Action": KEY_ADMIN_ACTIONS, "Resource": "*"},
             {"Sid": "AlertServicesEncryptMessages", "Effect": "Allow",
              "Principal": {"Service": _ALERT_SERVICES},
              "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
@@ -232,7 +224,7 @@ def _validate(args: AwsBudgetArgs) -> None:
         raise ValueError(f"alert_emails has {len(args.alert_emails)} addresses: AWS Budgets allows at most "
                          f"{MAX_EMAIL_SUBSCRIBERS}; use a distribution list.")
     for address in args.alert_emails:
-        if not _EMAIL.match(address):
+        if not EMAIL_ADDRESS.match(address):
             raise ValueError(f"alert_emails contains {address!r}, which is not an e-mail address.")
     if len(set(args.alert_emails)) != len(args.alert_emails):
         raise ValueError(f"alert_emails={args.alert_emails} lists an address twice: list each once.")

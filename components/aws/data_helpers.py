@@ -6,6 +6,7 @@ from named security groups.
 """
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,6 +16,18 @@ from pulumi_aws import ec2, kms, vpc
 from components.tagging import child_tags
 
 POLICY_VERSION = "2012-10-17"
+
+EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+"""An e-mail address SNS will accept as a subscription endpoint."""
+
+KEY_ADMIN_ACTIONS = [
+    "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
+    "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand",
+    "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+]
+"""What the account root (through IAM policies) may do with a key it owns: manage and use it, never ``kms:*``,
+so a key policy cannot lock the account out and grants nothing beyond key administration and use."""
 
 
 def check_range(argument: str, value: int, low: int, high: int, why: str = "") -> None:

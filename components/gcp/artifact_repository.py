@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_gcp import artifactregistry
 
+from components.gcp.iam_members import check_members
 from components.tagging import gcp_labels
 
 READER_ROLE = "roles/artifactregistry.reader"
@@ -15,8 +16,6 @@ _LOCATION = re.compile(r"^[a-z]+(-[a-z]+[0-9]+)?$")
 _REPOSITORY_ID = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 _IMAGE_NAME = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
 _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-_MEMBER_PREFIXES = ("user:", "group:", "serviceAccount:", "domain:", "principal:", "principalSet:")
-_PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
 
 
 @dataclass
@@ -166,12 +165,5 @@ def _validate(name: str, args: ArtifactRepositoryArgs) -> None:
     if args.delete_tagged_after_days is not None and not 1 <= args.delete_tagged_after_days <= 3650:
         raise ValueError(f"delete_tagged_after_days={args.delete_tagged_after_days} is out of range: use 1 to 3650, "
                          "or None to keep tagged images.")
-    for member in args.reader_members:
-        if member in _PUBLIC_MEMBERS:
-            raise ValueError(f"reader_members contains {member!r}, which would make every image public: name the "
-                             "service accounts or groups that pull.")
-        if not member.startswith(_MEMBER_PREFIXES):
-            raise ValueError(f"reader_members contains {member!r}, which is not an IAM principal: prefix it with one "
-                             f"of {', '.join(_MEMBER_PREFIXES)}.")
-    if len(set(args.reader_members)) != len(args.reader_members):
-        raise ValueError(f"reader_members={args.reader_members} names a principal twice: list each once.")
+    check_members("reader_members", args.reader_members,
+                  ", which would make every image public: name the service accounts or groups that pull.")

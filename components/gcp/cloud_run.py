@@ -8,6 +8,7 @@ import pulumi
 from pulumi_gcp import cloudrunv2, organizations, projects, secretmanager, serviceaccount
 
 from components.credentials import credential_marker
+from components.gcp.iam_members import check_members
 from components.tagging import gcp_labels
 
 Ingress = Literal["INGRESS_TRAFFIC_INTERNAL_ONLY", "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER", "INGRESS_TRAFFIC_ALL"]
@@ -27,7 +28,6 @@ BASIC_ROLES = ("roles/owner", "roles/editor", "roles/viewer")
 RESERVED_ENV = ("PORT", "K_SERVICE", "K_REVISION", "K_CONFIGURATION")
 """Variables Cloud Run sets itself and refuses in a revision."""
 
-_MEMBER_PREFIXES = ("user:", "group:", "serviceAccount:", "domain:", "principal:", "principalSet:")
 _SERVICE_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,47}[a-z0-9])?$")
 _ACCOUNT_ID = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
 _CUSTOM_ROLE = re.compile(r"^(projects|organizations)/[^/]+/roles/[A-Za-z0-9_.]+$")
@@ -336,15 +336,8 @@ def _validate_identity(args: CloudRunServiceArgs) -> None:
         raise ValueError(f"project_roles={args.project_roles} names a role twice: list each role once.")
     if args.ingress not in INGRESS_SETTINGS:
         raise ValueError(f"ingress={args.ingress!r} is not an ingress setting: use one of {list(INGRESS_SETTINGS)}.")
-    for member in args.invoker_members:
-        if member in ("allUsers", "allAuthenticatedUsers"):
-            raise ValueError(f"invoker_members contains {member!r}: a public service is opted into with "
-                             "allow_unauthenticated=True, not through invoker_members.")
-        if not member.startswith(_MEMBER_PREFIXES):
-            raise ValueError(f"invoker_members contains {member!r}, which is not an IAM principal: prefix it with one "
-                             f"of {', '.join(_MEMBER_PREFIXES)}.")
-    if len(set(args.invoker_members)) != len(args.invoker_members):
-        raise ValueError(f"invoker_members={args.invoker_members} names a principal twice: list each once.")
+    check_members("invoker_members", args.invoker_members,
+                  ": a public service is opted into with allow_unauthenticated=True, not through invoker_members.")
     if args.allow_unauthenticated and args.invoker_members:
         raise ValueError(f"invoker_members={args.invoker_members} is redundant with allow_unauthenticated=True "
                          "(allUsers can already invoke): drop one of them.")

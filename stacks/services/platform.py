@@ -4,7 +4,7 @@ import pulumi
 
 from components.aws import (AlertTopic, AlertTopicArgs, Bucket, BucketArgs, ClusterAddons, ClusterAddonsArgs, EksCluster,
                             EksClusterArgs, GpuNodePool, GpuNodePoolArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs,
-                            Vpc, VpcArgs)
+                            PostgresDatabaseArgs, Vpc, VpcArgs)
 from stacks.config import EnvConfig
 
 
@@ -73,3 +73,20 @@ class Platform(pulumi.ComponentResource):
             NvidiaDevicePlugin(f"{env}-nvidia", NvidiaDevicePluginArgs(cluster=self.cluster), child)
 
         self.register_outputs({"cluster_name": self.cluster.cluster_name, "vpc_id": self.network.vpc_id})
+
+    def postgres_args(self, settings: EnvConfig, db_name: str, tags: dict[str, str]) -> PostgresDatabaseArgs:
+        """A service database sized by the tier, in the isolated subnets, reachable from the cluster's nodes."""
+        return PostgresDatabaseArgs(
+            vpc_id=self.network.vpc_id,
+            db_subnet_group_name=self.network.database_subnet_group_name,
+            allowed_security_group_ids=[self.cluster.cluster_security_group_id],
+            db_name=db_name,
+            instance_class=settings.postgres_instance_class,
+            multi_az=settings.postgres_multi_az,
+            backup_retention_days=settings.postgres_backup_retention_days,
+            allocated_storage_gb=settings.postgres_allocated_storage_gb,
+            max_allocated_storage_gb=settings.postgres_max_allocated_storage_gb,
+            performance_insights_enabled=settings.postgres_performance_insights,
+            protect=settings.protect_stateful,
+            tags=tags,
+        )

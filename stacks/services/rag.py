@@ -10,7 +10,7 @@ exactly what it does:
 
 import pulumi
 
-from components.aws import (Bucket, BucketArgs, PostgresDatabase, PostgresDatabaseArgs, QueueWithDlq, QueueWithDlqArgs,
+from components.aws import (Bucket, BucketArgs, PostgresDatabase, QueueWithDlq, QueueWithDlqArgs,
                             RedisCache, RedisCacheArgs, WorkloadRole, WorkloadRoleArgs)
 from components.k8s import KubeService, KubeServiceArgs
 from stacks.config import EnvConfig
@@ -47,20 +47,7 @@ class RagService(pulumi.ComponentResource):
             protect=protect,
             tags=tags,
         ), child)
-        self.database = PostgresDatabase(f"{env}-rag-db", PostgresDatabaseArgs(
-            vpc_id=network.vpc_id,
-            db_subnet_group_name=network.database_subnet_group_name,
-            allowed_security_group_ids=[cluster.cluster_security_group_id],
-            db_name="rag",
-            instance_class=settings.postgres_instance_class,
-            multi_az=settings.postgres_multi_az,
-            backup_retention_days=settings.postgres_backup_retention_days,
-            allocated_storage_gb=settings.postgres_allocated_storage_gb,
-            max_allocated_storage_gb=settings.postgres_max_allocated_storage_gb,
-            performance_insights_enabled=settings.postgres_performance_insights,
-            protect=protect,
-            tags=tags,
-        ), child)
+        self.database = PostgresDatabase(f"{env}-rag-db", platform.postgres_args(settings, "rag", tags), child)
         self.cache = RedisCache(f"{env}-rag-cache", RedisCacheArgs(
             vpc_id=network.vpc_id,
             subnet_ids=network.isolated_subnet_ids,

@@ -8,7 +8,7 @@ registered model from the artifacts bucket and writes predictions to the same Po
 import pulumi
 
 from components.aws import (Bucket, BucketArgs, FargateAlbService, FargateAlbServiceArgs, PostgresDatabase,
-                            PostgresDatabaseArgs, WorkloadRole, WorkloadRoleArgs)
+                            WorkloadRole, WorkloadRoleArgs)
 from components.k8s import KubeCronJob, KubeCronJobArgs
 from stacks.config import EnvConfig
 from stacks.services.images import ServiceImages
@@ -36,20 +36,8 @@ class TabularService(pulumi.ComponentResource):
 
         images = ServiceImages(f"{env}-tabular", ["api", "mlflow", "scoring"], settings, tags, self)
         self.artifacts = Bucket(f"{env}-tabular-artifacts", BucketArgs(protect=protect, tags=tags), child)
-        self.database = PostgresDatabase(f"{env}-tabular-db", PostgresDatabaseArgs(
-            vpc_id=network.vpc_id,
-            db_subnet_group_name=network.database_subnet_group_name,
-            allowed_security_group_ids=[cluster.cluster_security_group_id],  # the scoring CronJob
-            db_name="mlflow",
-            instance_class=settings.postgres_instance_class,
-            multi_az=settings.postgres_multi_az,
-            backup_retention_days=settings.postgres_backup_retention_days,
-            allocated_storage_gb=settings.postgres_allocated_storage_gb,
-            max_allocated_storage_gb=settings.postgres_max_allocated_storage_gb,
-            performance_insights_enabled=settings.postgres_performance_insights,
-            protect=protect,
-            tags=tags,
-        ), child)
+        # The cluster's nodes (the scoring CronJob) may connect; the Fargate services are admitted below.
+        self.database = PostgresDatabase(f"{env}-tabular-db", platform.postgres_args(settings, "mlflow", tags), child)
         bucket_arn, objects = self.artifacts.bucket_arn, pulumi.Output.concat(self.artifacts.bucket_arn, "/*")
         read_artifacts = [
             {"Sid": "ListArtifacts", "Action": ["s3:ListBucket"], "Resource": [bucket_arn]},
