@@ -94,3 +94,40 @@ def test_plain_yaml_values_become_engine_strings(project, capsys):
     types = [r["type"] for r in document["resources"]]
     assert types.count("aws:ec2/subnet:Subnet") == 9
     assert types.count("aws:ec2/vpcEndpoint:VpcEndpoint") == 2
+
+
+def test_a_mandatory_policy_violation_exits_3_and_is_reported(project, capsys):
+    stack_file = project / "stacks" / "Pulumi.prod.yaml"
+    stack_file.write_text(stack_file.read_text() + "  genai-platform:protectStateful: false\n")
+    code, document = plan_json(capsys, "prod", "--project-dir", str(project))
+    assert code == 3
+    mandatory = [v for v in document["policies"]["violations"] if v["enforcement"] == "mandatory"]
+    assert mandatory and {v["policy"] for v in mandatory} >= {"stack-prod-stateful-protected"}
+    assert all(set(v) == {"policy", "enforcement", "urn", "message"} for v in mandatory)
+
+
+def test_an_estimate_over_budget_exits_4(project, capsys):
+    stack_file = project / "stacks" / "Pulumi.dev.yaml"
+    stack_file.write_text(stack_file.read_text() + "  genai-platform:monthlyBudgetUsd: 100\n")
+    code, document = plan_json(capsys, "dev", "--project-dir", str(project))
+    assert code == 4
+    assert document["cost"]["budget"] == 150  # AWS 100 + GCP 50
+    assert document["cost"]["monthly"] > 150
+    assert document["policies"]["violations"] is not None
+
+
+def test_config_errors_win_over_policy_and_budget_codes(project, capsys):
+    (project / "stacks" / "Pulumi.prod.yaml").write_text(
+        (project / "stacks" / "Pulumi.prod.yaml").read_text() + "  genai-platform:protectStateful: false\n")
+    (project / "stacks" / "Pulumi.dev.yaml").write_text(
+        (project / "stacks" / "Pulumi.dev.yaml").read_text() + "  genai-platform:azCount: 9\n")
+    assert main(["plan", "--all", "--project-dir", str(project), "--format", "json"]) == 2
+
+
+def test_diagram_file_shows_every_service(tmp_path, capsys):
+    target = tmp_path / "dev.md"
+    assert main(["plan", "dev", "--project-dir", str(ROOT), "--diagram", str(target)]) == 0
+    text = target.read_text()
+    assert text.startswith("# genai-platform / dev\n\n```mermaid\nflowchart")
+    for service in ("RagService", "TabularService", "ChatService", "Platform", "Guardrails"):
+        assert service in text
