@@ -120,6 +120,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("eksPublicAccessCidrs", "array",
             "CIDRs allowed to reach the EKS API over the internet; empty keeps the endpoint private.", [],
             _each(_public_cidr)),
+    Setting("eksAdminRoleArns", "array",
+            "IAM roles granted cluster-admin through EKS access entries (the deployer is admin regardless).", [],
+            _each(_pattern(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+", "arn:aws:iam::<account>:role/<name>"))),
     Setting("systemNodeInstanceTypes", "array", "Instance types of the general-purpose node group.",
             {"dev": ["t3.medium"], "staging": ["t3.large"], "prod": ["m6i.large"]},
             _each(_pattern(_INSTANCE_TYPE, "t3.medium"))),
@@ -209,6 +212,7 @@ class EnvConfig:
     interface_endpoints: list[str]
     eks_service_cidr: str
     eks_public_access_cidrs: list[str]
+    eks_admin_role_arns: list[str]
     system_node_instance_types: list[str]
     system_node_capacity_type: str
     system_nodes_min: int

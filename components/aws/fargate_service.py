@@ -231,6 +231,8 @@ class FargateAlbService(pulumi.ComponentResource):
     With a traffic-shifting strategy ECS alternates between it and ``tg-alt`` on every deploy."""
     target_group_arns: list[pulumi.Output[str]]
     """ARNs of the target groups (one, or two with a traffic-shifting strategy), for target-health checks."""
+    cluster_arn: pulumi.Output[str]
+    """ARN of the ECS cluster the service runs in (pass it as ``cluster_arn`` to run more services there)."""
     cluster_name: pulumi.Output[str]
     """Name of the ECS cluster the service runs in."""
     service_name: pulumi.Output[str]
@@ -255,7 +257,7 @@ class FargateAlbService(pulumi.ComponentResource):
         account_id = get_caller_identity(opts=invoke).account_id
         shifting = args.deployment_strategy in TRAFFIC_SHIFTING_STRATEGIES
 
-        cluster_arn, self.cluster_name = self._cluster(args)
+        self.cluster_arn, self.cluster_name = self._cluster(args)
         alb_sg, service_sg = self._security_groups(args)
         log_group = self._log_group(args)
         execution_role, task_role, role_policies = self._roles(args, log_group, account_id, region)
@@ -271,7 +273,7 @@ class FargateAlbService(pulumi.ComponentResource):
         alarms = self._alarms(args, alb, target_groups)
         # Tasks started before their role policies exist fail to pull or read secrets, and the circuit
         # breaker would roll back the very first deploy.
-        service = self._service(args, cluster_arn, task_definition, service_sg, target_groups, production_rule,
+        service = self._service(args, self.cluster_arn, task_definition, service_sg, target_groups, production_rule,
                                 alarms, depends_on=[*listeners, *role_policies])
         self._autoscaling(args, service, alb, target_groups)
 
@@ -295,6 +297,7 @@ class FargateAlbService(pulumi.ComponentResource):
                 "alb_arn_suffix": self.alb_arn_suffix,
                 "target_group_arn_suffix": self.target_group_arn_suffix,
                 "target_group_arns": self.target_group_arns,
+                "cluster_arn": self.cluster_arn,
                 "cluster_name": self.cluster_name,
                 "service_name": self.service_name,
                 "security_group_id": self.security_group_id,

@@ -48,6 +48,7 @@ class Platform(pulumi.ComponentResource):
             vpc_id=self.network.vpc_id,
             private_subnet_ids=self.network.private_subnet_ids,
             service_ipv4_cidr=settings.eks_service_cidr,
+            admin_role_arns=settings.eks_admin_role_arns,
             endpoint_public_access=bool(settings.eks_public_access_cidrs),
             public_access_cidrs=settings.eks_public_access_cidrs,
             system_instance_types=settings.system_node_instance_types,

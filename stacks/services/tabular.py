@@ -85,6 +85,7 @@ class TabularService(pulumi.ComponentResource):
             secrets=database_credentials,
             task_role_statements=read_artifacts,
             deployment_strategy="CANARY",
+            cluster_arn=self.mlflow.cluster_arn,  # one cluster, one set of Container Insights metrics
             **fargate,
         ), child)
         self.database.admit("mlflow", self.mlflow.security_group_id)

@@ -118,3 +118,12 @@ def test_every_preset_passes_its_own_check():
 
 def test_readme_lists_every_setting_with_its_presets():
     assert config.markdown_table() in (ROOT / "README.md").read_text()
+
+
+def test_eks_admin_roles_must_be_role_arns():
+    assert load_with(eksAdminRoleArns='["arn:aws:iam::123456789012:role/platform-admin"]').eks_admin_role_arns == [
+        "arn:aws:iam::123456789012:role/platform-admin"]
+    with pytest.raises(ConfigError, match=re.escape(
+            "stacks/Pulumi.dev.yaml: genai-platform:eksAdminRoleArns = [\"arn:aws:iam::123456789012:user/alice\"] is "
+            "invalid: item 'arn:aws:iam::123456789012:user/alice': use the form arn:aws:iam::<account>:role/<name>.")):
+        load_with(eksAdminRoleArns='["arn:aws:iam::123456789012:user/alice"]')

@@ -188,3 +188,14 @@ def test_estimate_prices_everything_and_fits_the_budget(plans, stack):
 def test_environments_cost_more_as_they_get_stricter(plans):
     monthly = {stack: cost.estimate(plan, None).monthly for stack, plan in plans.items()}
     assert monthly["dev"] < monthly["staging"] < monthly["prod"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_tabular_services_share_one_ecs_cluster(plans, stack):
+    plan = plans[stack]
+    cluster = plan.one("aws:ecs/cluster:Cluster")
+    services = plan.of_type("aws:ecs/service:Service")
+    assert len(services) == 2 and {s.inputs["cluster"] for s in services} == {cluster.outputs["arn"]}
+    assert plans[stack].outputs["ecsClusterName"] == cluster.outputs["name"]
+    strategies = {s.name: s.inputs.get("deploymentConfiguration", {}).get("strategy") for s in services}
+    assert strategies[f"{stack}-tabular-api-service"] == "CANARY"
