@@ -4,7 +4,7 @@ import pulumi
 
 from components.aws import (AlertTopic, AlertTopicArgs, Bucket, BucketArgs, ClusterAddons, ClusterAddonsArgs, EksCluster,
                             EksClusterArgs, GpuNodePool, GpuNodePoolArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs,
-                            PostgresDatabaseArgs, Vpc, VpcArgs)
+                            PostgresDatabaseArgs, Vpc, VpcArgs, WorkloadRole, WorkloadRoleArgs)
 from stacks.config import EnvConfig
 
 
@@ -91,3 +91,16 @@ class Platform(pulumi.ComponentResource):
             protect=settings.protect_stateful,
             tags=tags,
         )
+
+    def workload_role(self, name: str, namespace: str, policies: dict[str, pulumi.Input[str]],
+                      tags: dict[str, str], parent: pulumi.Resource) -> WorkloadRole:
+        """The IRSA role of the workload component ``name`` (KubeService/KubeCronJob name their service
+        account after themselves), granting exactly ``policies``."""
+        return WorkloadRole(name, WorkloadRoleArgs(
+            oidc_provider_arn=self.cluster.oidc_provider_arn,
+            oidc_provider_url=self.cluster.oidc_provider_url,
+            namespace=namespace,
+            service_account=name,
+            policies=policies,
+            tags=tags,
+        ), pulumi.ResourceOptions(parent=parent))

@@ -11,7 +11,7 @@ exactly what it does:
 import pulumi
 
 from components.aws import (Bucket, BucketArgs, PostgresDatabase, QueueWithDlq, QueueWithDlqArgs,
-                            RedisCache, RedisCacheArgs, WorkloadRole, WorkloadRoleArgs)
+                            RedisCache, RedisCacheArgs)
 from components.k8s import KubeService, KubeServiceArgs
 from stacks.config import EnvConfig
 from stacks.services.images import ServiceImages
@@ -27,6 +27,7 @@ class RagService(pulumi.ComponentResource):
     worker: KubeService
     queue: QueueWithDlq
     database: PostgresDatabase
+    cache: RedisCache
     documents: Bucket
 
     def __init__(self, settings: EnvConfig, platform: Platform, opts: pulumi.ResourceOptions | None = None):
@@ -60,16 +61,16 @@ class RagService(pulumi.ComponentResource):
         ), child)
 
         read_secret = self.database.secret_read_policy_json()
-        api_role = self._role(env, "api", platform, {
+        api_role = platform.workload_role(f"{env}-rag-api", NAMESPACE, {
             "read-documents": self.documents.read_policy_json,
             "send-ingest": self.queue.producer_policy_json,
             "read-db-secret": read_secret,
-        }, tags)
-        worker_role = self._role(env, "worker", platform, {
+        }, tags, self)
+        worker_role = platform.workload_role(f"{env}-rag-worker", NAMESPACE, {
             "consume-ingest": self.queue.consumer_policy_json,
             "read-documents": self.documents.read_policy_json,
             "read-db-secret": read_secret,
-        }, tags)
+        }, tags, self)
 
         environment = {
             "DB_HOST": self.database.endpoint,
@@ -92,14 +93,3 @@ class RagService(pulumi.ComponentResource):
         ), pulumi.ResourceOptions(parent=self, depends_on=[self.api]))  # the API's component creates the namespace
 
         self.register_outputs({"api_hostname": self.api.ingress_hostname, "queue_url": self.queue.queue_url})
-
-    def _role(self, env: str, workload: str, platform: Platform, policies: dict, tags: dict) -> WorkloadRole:
-        return WorkloadRole(f"{env}-rag-{workload}", WorkloadRoleArgs(
-            oidc_provider_arn=platform.cluster.oidc_provider_arn,
-            oidc_provider_url=platform.cluster.oidc_provider_url,
-            namespace=NAMESPACE,
-            # KubeService names its service account after the component.
-            service_account=f"{env}-rag-{workload}",
-            policies=policies,
-            tags=tags,
-        ), pulumi.ResourceOptions(parent=self))

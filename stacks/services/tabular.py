@@ -7,8 +7,7 @@ registered model from the artifacts bucket and writes predictions to the same Po
 
 import pulumi
 
-from components.aws import (Bucket, BucketArgs, FargateAlbService, FargateAlbServiceArgs, PostgresDatabase,
-                            WorkloadRole, WorkloadRoleArgs)
+from components.aws import Bucket, BucketArgs, FargateAlbService, FargateAlbServiceArgs, PostgresDatabase
 from components.k8s import KubeCronJob, KubeCronJobArgs
 from stacks.config import EnvConfig
 from stacks.services.images import ServiceImages
@@ -91,15 +90,10 @@ class TabularService(pulumi.ComponentResource):
         self.database.admit("mlflow", self.mlflow.security_group_id)
         self.database.admit("model-api", self.model_api.security_group_id)
 
-        scoring_role = WorkloadRole(f"{env}-tabular-scoring", WorkloadRoleArgs(
-            oidc_provider_arn=cluster.oidc_provider_arn,
-            oidc_provider_url=cluster.oidc_provider_url,
-            namespace=NAMESPACE,
-            service_account=f"{env}-tabular-scoring",
-            policies={"read-artifacts": self.artifacts.read_policy_json,
-                      "read-db-secret": self.database.secret_read_policy_json()},
-            tags=tags,
-        ), child)
+        scoring_role = platform.workload_role(f"{env}-tabular-scoring", NAMESPACE, {
+            "read-artifacts": self.artifacts.read_policy_json,
+            "read-db-secret": self.database.secret_read_policy_json(),
+        }, tags, self)
         KubeCronJob(f"{env}-tabular-scoring", KubeCronJobArgs(
             image=images.image("scoring"),
             namespace=NAMESPACE,
