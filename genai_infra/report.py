@@ -22,7 +22,7 @@ def render(plan: Plan, console: Console) -> None:
 
 
 def component_tree(plan: Plan) -> Tree:
-    """Components nested as they are parented; each line says how many cloud resources it owns directly."""
+    """Components nested as they are parented; each line counts the cloud resources below it."""
     root = next((r for r in plan.resources if r.type == _STACK_TYPE), None)
     tree = Tree(f"[bold]{root.name if root else plan.stack}[/bold]")
     _add_components(plan, root.urn if root else None, tree)
@@ -33,11 +33,18 @@ def _add_components(plan: Plan, parent_urn: str | None, branch: Tree) -> None:
     for child in plan.children(parent_urn) if parent_urn else []:
         if child.custom:
             continue
-        direct = sum(1 for r in plan.children(child.urn) if r.custom)
-        protected = sum(1 for r in plan.children(child.urn) if r.custom and r.protect)
-        label = f"{child.name}  [dim]{child.type}[/dim]  {direct} resources" + (
+        below = [r for r in _descendants(plan, child.urn) if r.custom]
+        protected = sum(1 for r in below if r.protect)
+        label = f"{child.name}  [dim]{child.type}[/dim]  {len(below)} resources" + (
             f", [yellow]{protected} protected[/yellow]" if protected else "")
         _add_components(plan, child.urn, branch.add(label))
+
+
+def _descendants(plan: Plan, urn: str) -> list[RecordedResource]:
+    found = []
+    for child in plan.children(urn):
+        found += [child, *_descendants(plan, child.urn)]
+    return found
 
 
 def type_table(plan: Plan) -> Table:
@@ -58,6 +65,3 @@ def outputs_table(outputs: dict[str, Any]) -> Table:
         table.add_row(key, value if isinstance(value, str) else json.dumps(value))
     return table
 
-
-def is_stack_root(resource: RecordedResource) -> bool:
-    return resource.type == _STACK_TYPE

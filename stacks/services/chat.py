@@ -62,7 +62,7 @@ class ChatService(pulumi.ComponentResource):
             max_replicas=settings.gpu_max_size,
             startup_timeout_seconds=900,  # loading the weights from disk onto the GPU
             cpu_request_millicores=2000, memory_request_mib=8192, memory_limit_mib=12288,
-            ingress=True, certificate_arn=settings.certificate_arn or None,
+            ingress=True, ingress_group_name=Platform.ingress_group(settings), certificate_arn=settings.certificate_arn or None,
             load_balancer_cidrs=[platform.network.cidr_block],
             tags=tags,
         ), child)

@@ -21,6 +21,12 @@ class Platform(pulumi.ComponentResource):
     cluster: EksCluster
     gpu_pool: GpuNodePool
 
+    @staticmethod
+    def ingress_group(settings: EnvConfig) -> str:
+        """The AWS Load Balancer Controller group every internal Ingress joins: one ALB per environment
+        (~$22/month each) instead of one per service."""
+        return f"{settings.stack}-internal"
+
     def __init__(self, settings: EnvConfig, opts: pulumi.ResourceOptions | None = None):
         name = f"{settings.stack}-platform"
         super().__init__("genai:stack:Platform", name, None, opts)

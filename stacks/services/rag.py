@@ -84,7 +84,7 @@ class RagService(pulumi.ComponentResource):
                       min_replicas=settings.api_replicas, max_replicas=settings.api_max_replicas)
         self.api = KubeService(f"{env}-rag-api", KubeServiceArgs(
             image=images.image("api"), create_namespace=True, iam_role_arn=api_role.role_arn,
-            ingress=True, certificate_arn=settings.certificate_arn or None,
+            ingress=True, ingress_group_name=Platform.ingress_group(settings), certificate_arn=settings.certificate_arn or None,
             load_balancer_cidrs=[network.cidr_block], tags=tags, **common,
         ), child)
         self.worker = KubeService(f"{env}-rag-worker", KubeServiceArgs(
