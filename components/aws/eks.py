@@ -232,13 +232,15 @@ class EksCluster(pulumi.ComponentResource):
         cni_role = irsa_role(f"{name}-vpc-cni", oidc_provider_arn=cluster.oidc_provider_arn,
                              oidc_provider_url=cluster.oidc_provider_url, namespace="kube-system",
                              service_account="aws-node", tags=args.tags, parent=self)
-        iam.RolePolicyAttachment(f"{name}-vpc-cni", role=cni_role.name,
-                                 policy_arn="arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy", opts=self._child())
+        cni_policy = iam.RolePolicyAttachment(f"{name}-vpc-cni", role=cni_role.name,
+                                              policy_arn="arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+                                              opts=self._child())
         cni_configuration = json.dumps({"enableNetworkPolicy": "true"}) if args.network_policy_enforcement else None
+        # aws-node assigns pod IPs with the role's rights: attach them first, detach them only after the add-on.
         early_addons = [self._addon("vpc-cni", args.vpc_cni_version, service_account_role_arn=cni_role.arn,
-                                    configuration_values=cni_configuration),
+                                    configuration_values=cni_configuration, depends_on=[cni_policy]),
                         self._addon("kube-proxy", args.kube_proxy_version)]
-        role = node_role(f"{name}-node", args.tags, self)
+        role, role_policies = node_role(f"{name}-node", args.tags, self)
         self.node_role_arn = role.arn
         launch_template = node_launch_template(f"{name}-system", device_name="/dev/xvda",
                                                volume_gib=args.system_root_volume_gib,
@@ -259,8 +261,8 @@ class EksCluster(pulumi.ComponentResource):
             taints=[],
             tags=args.tags,
             parent=self,
-            # Nodes only turn Ready once the CNI runs; the node group waits for them.
-            depends_on=early_addons,
+            # Nodes only turn Ready once the CNI runs and join only with the node role's policies attached.
+            depends_on=[*early_addons, *role_policies],
         )
         # CoreDNS is a Deployment: its add-on only becomes ACTIVE once nodes can run it.
         self._addon("coredns", args.coredns_version, depends_on=[system])

@@ -69,8 +69,15 @@ def check_instance_types(argument: str, instance_types: Sequence[str], example: 
         raise ValueError(f"{argument}=[] names no instance type: give at least one, e.g. [{example!r}].")
 
 
-def node_role(name: str, tags: Mapping[str, str], parent: pulumi.Resource) -> iam.Role:
-    """The IAM role EC2 nodes assume; EKS creates their access entries for managed node groups itself."""
+def node_role(name: str, tags: Mapping[str, str],
+              parent: pulumi.Resource) -> tuple[iam.Role, list[iam.RolePolicyAttachment]]:
+    """The IAM role EC2 nodes assume and its policy attachments; EKS creates their access entries for
+    managed node groups itself.
+
+    Node groups must depend on the attachments, not only on the role: a node that boots before they
+    exist cannot join (the group fails after ~20 minutes), and a destroy that detaches them first leaves
+    EKS unable to drain and delete the instances and their network interfaces.
+    """
     role = iam.Role(
         name,
         assume_role_policy=json.dumps({
@@ -81,10 +88,10 @@ def node_role(name: str, tags: Mapping[str, str], parent: pulumi.Resource) -> ia
         tags=child_tags(name, tags),
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    for policy in NODE_MANAGED_POLICIES:
-        iam.RolePolicyAttachment(f"{name}-{policy}", role=role.name, policy_arn=_AWS_POLICY + policy,
-                                 opts=pulumi.ResourceOptions(parent=parent))
-    return role
+    attachments = [iam.RolePolicyAttachment(f"{name}-{policy}", role=role.name, policy_arn=_AWS_POLICY + policy,
+                                            opts=pulumi.ResourceOptions(parent=parent))
+                   for policy in NODE_MANAGED_POLICIES]
+    return role, attachments
 
 
 def node_launch_template(name: str, *, device_name: str, volume_gib: int, kms_key_arn: pulumi.Input[str] | None,

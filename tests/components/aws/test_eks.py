@@ -164,6 +164,18 @@ def test_vpc_cni_runs_with_its_own_irsa_role_and_nodes_lack_cni_rights(default_p
                              "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"]
 
 
+def test_nodes_and_the_cni_wait_for_their_iam_policies(default_plan):
+    # Real EKS: a node booting before its role's policies are attached never joins, and a destroy that
+    # detaches them first cannot drain the nodes. The mocks create everything instantly, so only the
+    # recorded dependencies show the order.
+    node_role = default_plan.named("core-node", ROLE)
+    node_policies = {a.urn for a in default_plan.of_type(ATTACHMENT) if a.inputs["role"] == node_role.outputs["name"]}
+    assert len(node_policies) == 2
+    assert node_policies <= set(default_plan.one(NODE_GROUP).dependencies)
+    cni_policy = default_plan.named("core-vpc-cni", ATTACHMENT)
+    assert cni_policy.urn in default_plan.named("core-vpc-cni", ADDON).dependencies
+
+
 def test_system_nodes_require_imdsv2_and_encrypted_gp3(default_plan):
     template = default_plan.one(LAUNCH_TEMPLATE).inputs
     assert template["metadataOptions"] == {"httpEndpoint": "enabled", "httpTokens": "required",

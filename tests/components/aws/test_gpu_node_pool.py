@@ -51,6 +51,13 @@ def test_node_group_defaults_scale_from_zero_on_demand_al2023(default_plan):
     assert waits_for <= set(group.dependencies)
 
 
+def test_gpu_nodes_wait_for_the_shared_node_role_policies(default_plan):
+    node_policies = [r.urn for r in default_plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+                     if r.name.startswith("core-node-")]
+    assert len(node_policies) == 2
+    assert set(node_policies) <= set(default_plan.named("gpu-nodes", NODE_GROUP).dependencies)
+
+
 def test_gpu_taint_and_labels(default_plan):
     inputs = default_plan.named("gpu-nodes", NODE_GROUP).inputs
     assert inputs["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
