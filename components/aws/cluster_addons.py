@@ -124,19 +124,23 @@ class ClusterAddons(pulumi.ComponentResource):
             "load_balancer_controller_role_arn": self.load_balancer_controller_role_arn,
         })
 
-    def _irsa(self, suffix: str, service_account: str, policy: pulumi.Input[str]) -> iam.Role:
+    def _irsa(self, suffix: str, service_account: str, policy: pulumi.Input[str]) -> tuple[iam.Role, iam.RolePolicy]:
         cluster = self._args.cluster
         role = irsa_role(f"{self._name}-{suffix}", oidc_provider_arn=cluster.oidc_provider_arn,
                          oidc_provider_url=cluster.oidc_provider_url, namespace=_NAMESPACE,
                          service_account=service_account, tags=self._args.tags, parent=self)
-        iam.RolePolicy(f"{self._name}-{suffix}", role=role.id, policy=policy, opts=pulumi.ResourceOptions(parent=self))
-        return role
+        # The release depends on the policy, not only on the role: the controller starts with its rights,
+        # and a destroy revokes them only after uninstalling it (until then it may still be deleting the
+        # load balancers of removed Ingresses, or scaling node groups in).
+        role_policy = iam.RolePolicy(f"{self._name}-{suffix}", role=role.id, policy=policy,
+                                     opts=pulumi.ResourceOptions(parent=self))
+        return role, role_policy
 
     def _autoscaler(self, account: _Account) -> pulumi.Output[str]:
         cluster = self._args.cluster
         service_account = "cluster-autoscaler"
-        role = self._irsa("cluster-autoscaler", service_account,
-                          json.dumps(cluster_autoscaler_policy(cluster.known_cluster_name, account)))
+        role, role_policy = self._irsa("cluster-autoscaler", service_account,
+                                       json.dumps(cluster_autoscaler_policy(cluster.known_cluster_name, account)))
         image_tag = self._args.cluster_autoscaler_image_tag or f"v{cluster.kubernetes_version}.0"
         _release(f"{self._name}-cluster-autoscaler", CLUSTER_AUTOSCALER_CHART,
                  self._args.cluster_autoscaler_chart_version, cluster, self, {
@@ -152,7 +156,7 @@ class ClusterAddons(pulumi.ComponentResource):
                          "balance-similar-node-groups": True,
                      },
                      "nodeSelector": SYSTEM_POOL_LABELS,
-                 })
+                 }, depends_on=[role_policy])
         return role.arn
 
     def _load_balancer_controller(self, account: _Account) -> pulumi.Output[str]:
@@ -160,7 +164,7 @@ class ClusterAddons(pulumi.ComponentResource):
         service_account = "aws-load-balancer-controller"
         policy = pulumi.Output.from_input(cluster.vpc_id).apply(
             lambda vpc_id: json.dumps(load_balancer_controller_policy(account, vpc_id)))
-        role = self._irsa("load-balancer-controller", service_account, policy)
+        role, role_policy = self._irsa("load-balancer-controller", service_account, policy)
         _release(f"{self._name}-load-balancer-controller", LOAD_BALANCER_CONTROLLER_CHART,
                  self._args.load_balancer_controller_chart_version, cluster, self, {
                      "clusterName": cluster.cluster_name,
@@ -170,7 +174,7 @@ class ClusterAddons(pulumi.ComponentResource):
                      "serviceAccount": {"create": True, "name": service_account,
                                         "annotations": {"eks.amazonaws.com/role-arn": role.arn}},
                      "nodeSelector": SYSTEM_POOL_LABELS,
-                 })
+                 }, depends_on=[role_policy])
         return role.arn
 
 
@@ -295,7 +299,7 @@ def _account(parent: pulumi.Resource) -> _Account:
 
 
 def _release(name: str, chart: HelmChart, version: str, cluster: EksCluster, parent: pulumi.Resource,
-             values: dict[str, Any]) -> Release:
+             values: dict[str, Any], depends_on: list[pulumi.Resource] | None = None) -> Release:
     return Release(
         name,
         name=chart.name,
@@ -304,7 +308,7 @@ def _release(name: str, chart: HelmChart, version: str, cluster: EksCluster, par
         repository_opts=RepositoryOptsArgs(repo=chart.repository),
         namespace=_NAMESPACE,
         values=values,
-        opts=pulumi.ResourceOptions(parent=parent, provider=cluster.provider),
+        opts=pulumi.ResourceOptions(parent=parent, provider=cluster.provider, depends_on=depends_on or []),
     )
 
 

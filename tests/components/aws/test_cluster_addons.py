@@ -91,6 +91,16 @@ def test_load_balancer_controller_values_need_no_imds(plan):
     assert values["nodeSelector"] == SYSTEM_NODES
 
 
+@pytest.mark.parametrize("release, policy", [
+    ("cluster-autoscaler", "addons-cluster-autoscaler"),
+    ("aws-load-balancer-controller", "addons-load-balancer-controller"),
+])
+def test_controllers_are_installed_after_and_removed_before_their_permissions(plan, release, policy):
+    # Only the recorded dependency tells the engine to attach the policy before the pods start and to
+    # revoke it only after the controller is uninstalled.
+    assert plan.named(policy, ROLE_POLICY).urn in releases(plan)[release].dependencies
+
+
 @pytest.mark.parametrize("role, service_account", [
     ("addons-cluster-autoscaler", "cluster-autoscaler"),
     ("addons-load-balancer-controller", "aws-load-balancer-controller"),
