@@ -90,7 +90,10 @@ class FargateAlbServiceArgs:
 
     writable_paths: list[str] = field(default_factory=lambda: ["/tmp"])
     """Paths mounted from the task's ephemeral storage. The root file system is read-only, so an
-    attacker cannot persist changes; apps that write scratch files need these."""
+    attacker cannot persist changes; apps that write scratch files need these. Fargate mounts each one
+    owned by root with mode 0755, so ``user`` can write there only if the image creates the directory
+    owned by that UID and declares it with ``VOLUME`` (ECS then copies the ownership); the task
+    definition has no way to set it."""
 
     health_check_path: str = "/health"
     """HTTP path answering 2xx/3xx when the app is ready; used by the ALB and the container check."""
