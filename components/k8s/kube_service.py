@@ -95,7 +95,10 @@ class KubeServiceArgs(WorkloadArgs):
 
     load_balancer_cidrs: list[str] = field(default_factory=list)
     """Where the ALB's traffic comes from (the VPC CIDR, or its subnets'): with target type ``ip`` the ALB
-    calls pod IPs directly, so the NetworkPolicy must admit these. Required with ``ingress``."""
+    calls pod IPs directly, so the NetworkPolicy must admit these. Required with ``ingress``.
+    The VPC CNI gives pods addresses from the VPC, and an ``ipBlock`` matches them too: a range that
+    holds pod subnets (the VPC CIDR does) admits every pod of the cluster, not only the ALB. Pass the
+    load balancer subnets' CIDRs when no pods run there (public subnets of an internet-facing ALB)."""
 
     tags: dict[str, str] = field(default_factory=dict)
     """Extra AWS tags on the load balancer (the stack passes ``Environment`` for cost allocation)."""
@@ -106,10 +109,10 @@ class KubeService(KubeWorkload):
     NetworkPolicy, and optionally an ALB Ingress.
 
     The NetworkPolicy admits traffic to the container port only from the namespace's pods (or the
-    labelled ones), from ``allow_from_namespaces`` and, with an Ingress, from ``load_balancer_cidrs``;
-    egress is left open (the app reaches AWS APIs and databases; per-service egress lists belong to
-    the stack). It is enforced only when the cluster runs a policy engine (VPC CNI network policy
-    agent or Calico).
+    labelled ones), from ``allow_from_namespaces`` and, with an Ingress, from ``load_balancer_cidrs``
+    (a range covering pod subnets admits those pods as well: see that argument); egress is left open
+    (the app reaches AWS APIs and databases; per-service egress lists belong to the stack). It is
+    enforced only when the cluster runs a policy engine (VPC CNI network policy agent or Calico).
     """
 
     service_name: str
