@@ -13,7 +13,10 @@ from components.aws.data_helpers import (
     policy_json,
     rotating_key,
 )
+from components.aws.limits import check_auto_name
 from components.tagging import child_tags
+
+_MAX_BUCKET_NAME = 63
 
 
 @dataclass
@@ -48,7 +51,8 @@ class BucketArgs:
     """Make this bucket the destination of ALB/NLB access logs: SSE-S3 (the only encryption ELB log delivery
     supports) and statements letting the region's Elastic Load Balancing account (older regions) and the
     ``logdelivery.elasticloadbalancing.amazonaws.com`` principal (newer regions) write under
-    ``AWSLogs/<this account>/``. Pair it with ``object_expiration_days`` to bound how long logs are kept."""
+    ``[<log prefix>/]AWSLogs/<this account>/``, so each load balancer may use its own prefix (``FargateAlbService``
+    uses its name). Pair it with ``object_expiration_days`` to bound how long logs are kept."""
 
     protect: bool = False
     """Pulumi ``protect`` on the bucket and its key (S3 has no deletion protection; ``force_destroy`` stays off,
@@ -82,7 +86,7 @@ class Bucket(pulumi.ComponentResource):
     ``kms:GenerateDataKey`` + ``kms:Decrypt`` (multipart uploads need both)."""
 
     def __init__(self, name: str, args: BucketArgs, opts: pulumi.ResourceOptions | None = None):
-        _validate(args)
+        _validate(name, args)
         super().__init__("genai:aws:Bucket", name, None, opts)
         self._name = name
         tags = args.tags
@@ -254,18 +258,21 @@ def _s3_log_delivery(account: str) -> list[dict]:
 def _load_balancer_log_delivery(account: str, elb_account_arn: str) -> list[dict]:
     """ALB/NLB access logs of this account: regions before August 2022 deliver as the regional ELB
     account, newer ones as the log-delivery service principal (resources relative to the bucket ARN)."""
+    # A load balancer with an access-log prefix writes <prefix>/AWSLogs/<account>/..., and checks that it may
+    # (a test object) when logging is turned on: without the prefixed path that create or update fails.
     return [{
         "Sid": sid,
         "Effect": "Allow",
         "Principal": principal,
         "Action": ["s3:PutObject"],
-        "Resource": [f"/AWSLogs/{account}/*"],
+        "Resource": [f"/AWSLogs/{account}/*", f"/*/AWSLogs/{account}/*"],
     } for sid, principal in (("LoadBalancerLogsFromRegionalAccount", {"AWS": elb_account_arn}),
                              ("LoadBalancerLogsFromDeliveryService",
                               {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}))]
 
 
-def _validate(args: BucketArgs) -> None:
+def _validate(name: str, args: BucketArgs) -> None:
+    check_auto_name(name, "-bucket", _MAX_BUCKET_NAME, "S3 bucket")
     check_range("noncurrent_version_expiration_days", args.noncurrent_version_expiration_days, 1, 3650)
     if args.object_expiration_days is not None:
         check_range("object_expiration_days", args.object_expiration_days, 1, 36500)

@@ -1,3 +1,4 @@
+import fnmatch
 import json
 import re
 
@@ -144,8 +145,27 @@ def test_load_balancer_log_target_uses_sse_s3_and_admits_elb_log_delivery_under_
         ("LoadBalancerLogsFromRegionalAccount", {"AWS": "arn:aws:iam::127311923021:root"}),
         ("LoadBalancerLogsFromDeliveryService", {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}),
     ]
-    assert all(s["Action"] == ["s3:PutObject"] and s["Resource"] == [f"{arn}/AWSLogs/123456789012/*"]
+    assert all(s["Action"] == ["s3:PutObject"] and s["Resource"] == [f"{arn}/AWSLogs/123456789012/*",
+                                                                     f"{arn}/*/AWSLogs/123456789012/*"]
                for s in allows)
+
+
+@pytest.mark.parametrize(("key", "admitted"), [
+    # ELB's permission check when access logs are turned on, without and with a prefix (FargateAlbService
+    # passes its own name as the prefix): refused, the load balancer create/update fails on a real deploy.
+    ("AWSLogs/123456789012/ELBAccessLogTestFile", True),
+    ("dev-tabular-api/AWSLogs/123456789012/ELBAccessLogTestFile", True),
+    ("dev-tabular-api/AWSLogs/123456789012/elasticloadbalancing/us-east-1/2025/01/01/log.gz", True),
+    ("AWSLogs/210987654321/ELBAccessLogTestFile", False),  # another account's load balancers
+    ("dev-tabular-api/other/ELBAccessLogTestFile", False),
+])
+def test_load_balancer_log_statements_cover_prefixed_delivery_of_this_account_only(key, admitted):
+    plan = plan_bucket(load_balancer_log_target=True)
+    arn = plan.one(BUCKET).outputs["arn"]
+    statements = json.loads(plan.one(POLICY).inputs["policy"])["Statement"]
+    for statement in (s for s in statements if s["Effect"] == "Allow"):
+        # IAM resource wildcards: '*' matches any characters, '/' included, as fnmatchcase's does.
+        assert any(fnmatch.fnmatchcase(f"{arn}/{key}", pattern) for pattern in statement["Resource"]) is admitted
 
 
 def test_a_load_balancer_log_target_refuses_a_kms_key():
@@ -209,3 +229,15 @@ def test_impossible_arguments_are_refused_with_the_fix(overrides, message):
     with pytest.raises(ValueError) as error:
         plan_bucket(**overrides)
     assert str(error.value) == message
+
+
+def test_a_name_too_long_for_the_auto_named_bucket_is_refused():
+    # Pulumi names the bucket "<name>-bucket-<7 hex>"; S3 allows 63 characters and the provider only
+    # refuses a longer one at `pulumi preview`, which the offline plan never runs.
+    fits = "staging-tabular-model-artifacts-for-batch-scorin"  # 48 characters: 48 + 7 + 8 = 63
+    assert len(run_under_mocks(lambda: Bucket(fits, BucketArgs())).one(BUCKET).outputs["bucket"]) == 63
+    with pytest.raises(ValueError) as error:
+        run_under_mocks(lambda: Bucket(fits + "g", BucketArgs()))
+    assert str(error.value) == (
+        f"name='{fits}g' has 49 characters, too many for the S3 bucket named '{fits}g-bucket-' plus 7 random "
+        "characters (at most 63): use a component name of at most 48 characters.")
