@@ -1,4 +1,4 @@
-"""RedisCache: an ElastiCache (Valkey or Redis OSS) replication group, encrypted, authenticated and private."""
+"""RedisCache: an ElastiCache (Valkey or Redis OSS) replication group, encrypted, private, optionally authenticated."""
 
 import re
 from dataclasses import dataclass, field
@@ -13,14 +13,17 @@ from components.aws.data_helpers import (
     check_range,
     security_group_admitting,
 )
+from components.aws.limits import check_auto_name
 from components.tagging import child_tags
 
 PORT = 6379
 Engine = Literal["valkey", "redis"]
 DEFAULT_ENGINE_VERSIONS: dict[str, str] = {"valkey": "8.1", "redis": "7.1"}
-"""Version used when ``engine_version`` is not given: the newest line of each engine ElastiCache offers
-that the ``default.valkey8`` / ``default.redis7`` parameter groups cover."""
-_MIN_MAJOR = {"valkey": 7, "redis": 7}
+"""Version used when ``engine_version`` is not given, covered by the ``default.valkey8`` / ``default.redis7``
+parameter groups. Redis OSS 7.1 is the last Redis line ElastiCache offers; Valkey has newer lines than 8.1."""
+_MIN_VERSION = {"valkey": (7, 2), "redis": (7, 0)}  # Valkey on ElastiCache starts at 7.2
+_MAX_REPLICATION_GROUP_ID = 40
+_GROUP_ID_PREFIX = re.compile(r"^[A-Za-z](-?[A-Za-z0-9])*$")  # letter first, no '--', no trailing '-'
 _VERSION = re.compile(r"^(\d+)\.(\d+)$")
 # AWS: 16-128 printable ASCII characters; the only specials allowed are ! & # $ ^ < > -
 _AUTH_TOKEN = re.compile(r"^[A-Za-z0-9!&#$^<>-]{16,128}$")
@@ -46,7 +49,8 @@ class RedisCacheArgs:
     not back."""
 
     engine_version: str | None = None
-    """``major.minor`` (e.g. ``"8.1"``, ``"7.1"``). Default: 8.1 for Valkey, 7.1 for Redis OSS."""
+    """``major.minor``: Valkey 7.2 or later, Redis OSS 7.0 or later (e.g. ``"8.1"``, ``"7.1"``). Default: 8.1 for
+    Valkey, 7.1 for Redis OSS."""
 
     node_type: str = "cache.t4g.micro"
     """Node size. Default: the smallest Graviton node (0.5 GiB, ~$9/month Valkey in us-east-1)."""
@@ -102,7 +106,7 @@ class RedisCache(pulumi.ComponentResource):
     """Replication group ARN."""
 
     def __init__(self, name: str, args: RedisCacheArgs, opts: pulumi.ResourceOptions | None = None):
-        _validate(args)
+        _validate(name, args)
         super().__init__("genai:aws:RedisCache", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         replicated = args.num_cache_clusters > 1
@@ -161,7 +165,12 @@ class RedisCache(pulumi.ComponentResource):
         )
 
 
-def _validate(args: RedisCacheArgs) -> None:
+def _validate(name: str, args: RedisCacheArgs) -> None:
+    # The replication group id is auto-named from the component name; AWS allows 40 characters.
+    if not _GROUP_ID_PREFIX.match(name):
+        raise ValueError(f"name={name!r} cannot start an ElastiCache replication group id: use letters, digits and "
+                         "single hyphens, starting with a letter and not ending with a hyphen.")
+    check_auto_name(name, "-cache", _MAX_REPLICATION_GROUP_ID, "ElastiCache replication group id")
     check_not_empty("subnet_ids", args.subnet_ids, "pass the private or isolated subnet ids of the VPC")
     check_not_empty("allowed_security_group_ids", args.allowed_security_group_ids,
                     "pass the security groups of the clients (e.g. the EKS node or ECS task security group)")
@@ -169,10 +178,11 @@ def _validate(args: RedisCacheArgs) -> None:
         raise ValueError(f"engine={args.engine!r} is not an engine this component runs: use 'valkey' or 'redis'.")
     if args.engine_version is not None:
         version = _VERSION.match(args.engine_version)
-        if version is None or int(version.group(1)) < _MIN_MAJOR[args.engine]:
+        minimum = _MIN_VERSION[args.engine]
+        if version is None or (int(version.group(1)), int(version.group(2))) < minimum:
             raise ValueError(
                 f"engine_version={args.engine_version!r} is not a supported {args.engine} version: use major.minor "
-                f"{_MIN_MAJOR[args.engine]}.x or later, e.g. {DEFAULT_ENGINE_VERSIONS[args.engine]!r}."
+                f"{minimum[0]}.{minimum[1]} or later, e.g. {DEFAULT_ENGINE_VERSIONS[args.engine]!r}."
             )
     if not args.node_type.startswith("cache."):
         raise ValueError(f"node_type={args.node_type!r} is not an ElastiCache node type: use a 'cache.' type such "

@@ -111,9 +111,12 @@ def test_outputs_are_the_tls_endpoints():
      "(e.g. the EKS node or ECS task security group)."),
     ({"engine": "memcached"}, "engine='memcached' is not an engine this component runs: use 'valkey' or 'redis'."),
     ({"engine_version": "6.2"},
-     "engine_version='6.2' is not a supported valkey version: use major.minor 7.x or later, e.g. '8.1'."),
+     "engine_version='6.2' is not a supported valkey version: use major.minor 7.2 or later, e.g. '8.1'."),
+    # Valkey on ElastiCache starts at 7.2: CreateReplicationGroup rejects valkey 7.0 and 7.1.
+    ({"engine_version": "7.1"},
+     "engine_version='7.1' is not a supported valkey version: use major.minor 7.2 or later, e.g. '8.1'."),
     ({"engine": "redis", "engine_version": "7"},
-     "engine_version='7' is not a supported redis version: use major.minor 7.x or later, e.g. '7.1'."),
+     "engine_version='7' is not a supported redis version: use major.minor 7.0 or later, e.g. '7.1'."),
     ({"node_type": "t4g.micro"},
      "node_type='t4g.micro' is not an ElastiCache node type: use a 'cache.' type such as 'cache.t4g.micro'."),
     ({"auth_token": TOKEN, "user_group_ids": ["rag-users"]},
@@ -132,4 +135,40 @@ def test_outputs_are_the_tls_endpoints():
 def test_impossible_arguments_are_refused_with_the_fix(overrides, message):
     with pytest.raises(ValueError) as error:
         plan_cache(**overrides)
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize(("engine", "version"), [("valkey", "7.2"), ("valkey", "8.0"), ("redis", "7.0")])
+def test_oldest_supported_versions_are_accepted(engine, version):
+    group = plan_cache(engine=engine, engine_version=version).one(GROUP).inputs
+    assert (group["engine"], group["engineVersion"]) == (engine, version)
+
+
+def plan_named(name):
+    return run_under_mocks(lambda: RedisCache(name, RedisCacheArgs(
+        vpc_id="vpc-0123456789abcdef0", subnet_ids=list(SUBNETS), allowed_security_group_ids=list(CLIENTS))))
+
+
+def test_longest_name_whose_auto_named_group_id_fits_40_characters():
+    name = "staging-eu-west-1-rag-cach"  # 26 characters: + "-cache" + "-" + 7 hex = 40
+    group = plan_named(name).one(GROUP)
+    assert len(group.outputs["replicationGroupId"]) == 40
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    # Pulumi auto-names the replication group "<name>-cache-<7 hex>"; AWS caps the id at 40 characters, and
+    # the provider only refuses it at `pulumi preview`, which the offline plan never runs.
+    ("staging-eu-west-1-rag-cache", "name='staging-eu-west-1-rag-cache' has 27 characters, too many for the "
+     "ElastiCache replication group id named 'staging-eu-west-1-rag-cache-cache-' plus 7 random characters "
+     "(at most 40): use a component name of at most 26 characters."),
+    ("rag_cache", "name='rag_cache' cannot start an ElastiCache replication group id: use letters, digits and single "
+     "hyphens, starting with a letter and not ending with a hyphen."),
+    ("1-cache", "name='1-cache' cannot start an ElastiCache replication group id: use letters, digits and single "
+     "hyphens, starting with a letter and not ending with a hyphen."),
+    ("rag--cache", "name='rag--cache' cannot start an ElastiCache replication group id: use letters, digits and "
+     "single hyphens, starting with a letter and not ending with a hyphen."),
+])
+def test_component_names_that_cannot_name_the_replication_group_are_refused(name, message):
+    with pytest.raises(ValueError) as error:
+        plan_named(name)
     assert str(error.value) == message
