@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_aws import cloudwatch, get_partition, iam, rds
+from pulumi_aws import cloudwatch, get_caller_identity, get_partition, iam, rds
 
 from components.aws.data_helpers import (
     access_policy_json,
@@ -16,7 +16,7 @@ from components.aws.data_helpers import (
     rotating_key,
     security_group_admitting,
 )
-from components.aws.limits import check_log_retention
+from components.aws.limits import check_auto_name, check_log_retention
 from components.tagging import child_tags
 
 PORT = 5432
@@ -24,6 +24,7 @@ MIN_MAJOR_VERSION = 16
 MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
 LOG_EXPORTS = ("postgresql", "upgrade", "iam-db-auth-error")
 _MAX_STORAGE_GB = 65536  # gp3 ceiling for RDS for PostgreSQL
+_MAX_ROLE_NAME = 64
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 _VERSION = re.compile(r"^(\d+)(\.\d+)?$")
@@ -179,7 +180,8 @@ class PostgresDatabase(pulumi.ComponentResource):
             )
             for export in args.enabled_cloudwatch_logs_exports
         ]
-        monitoring_role_arn = self._monitoring_role() if args.monitoring_interval_seconds else None
+        monitoring_role_arn, monitoring_ready = (self._monitoring_role() if args.monitoring_interval_seconds
+                                                 else (None, []))
         deletion_protection = args.protect if args.deletion_protection is None else args.deletion_protection
 
         instance = rds.Instance(
@@ -221,7 +223,7 @@ class PostgresDatabase(pulumi.ComponentResource):
             monitoring_role_arn=monitoring_role_arn,
             enabled_cloudwatch_logs_exports=args.enabled_cloudwatch_logs_exports,
             tags=self._tagged(f"{name}-db"),
-            opts=self._child(protect=args.protect, depends_on=log_groups),
+            opts=self._child(protect=args.protect, depends_on=[*log_groups, *monitoring_ready]),
         )
 
         self.endpoint = instance.address
@@ -283,28 +285,34 @@ class PostgresDatabase(pulumi.ComponentResource):
     def _child(self, **kwargs) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **kwargs)
 
-    def _monitoring_role(self) -> pulumi.Output[str]:
+    def _monitoring_role(self) -> tuple[pulumi.Output[str], list[pulumi.Resource]]:
+        """The role's ARN and what the instance must wait for: RDS rejects a monitoring role that cannot yet
+        publish (``does not include the required permissions for: ENHANCED_MONITORING``)."""
         name = f"{self._name}-monitoring"
-        partition = get_partition(opts=pulumi.InvokeOptions(parent=self)).partition
+        invoke = pulumi.InvokeOptions(parent=self)
+        partition = get_partition(opts=invoke).partition
+        account = get_caller_identity(opts=invoke).account_id
         role = iam.Role(
             name,
             description="Lets RDS Enhanced Monitoring publish OS metrics to CloudWatch Logs",
+            # aws:SourceAccount (AWS's confused-deputy advice): RDS acting for another account cannot assume it.
             assume_role_policy=json.dumps({
                 "Version": "2012-10-17",
                 "Statement": [{"Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"},
-                               "Action": "sts:AssumeRole"}],
+                               "Action": "sts:AssumeRole",
+                               "Condition": {"StringEquals": {"aws:SourceAccount": account}}}],
             }),
             tags=self._tagged(name),
             opts=self._child(),
         )
         # The AWS-managed policy AWS documents for exactly this role: writes only to the RDSOSMetrics log group.
-        iam.RolePolicyAttachment(
+        attachment = iam.RolePolicyAttachment(
             name,
             role=role.name,
             policy_arn=f"arn:{partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
             opts=self._child(),
         )
-        return role.arn
+        return role.arn, [attachment]
 
 
 def _validate(name: str, args: PostgresDatabaseArgs) -> str:
@@ -358,6 +366,8 @@ def _validate(name: str, args: PostgresDatabaseArgs) -> str:
     if args.master_username.lower() == "rdsadmin":
         raise ValueError("master_username='rdsadmin' is reserved by RDS: choose another name.")
     check_kms_key_arn("kms_key_arn", args.kms_key_arn)
+    if args.monitoring_interval_seconds:
+        check_auto_name(name, "-monitoring", _MAX_ROLE_NAME, "Enhanced Monitoring IAM role")
 
     identifier = args.identifier if args.identifier is not None else name.lower()
     if not _IDENTIFIER.match(identifier) or "--" in identifier or identifier.endswith("-"):

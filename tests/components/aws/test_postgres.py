@@ -113,11 +113,26 @@ def test_enhanced_monitoring_role_trusts_rds_monitoring_only():
     role = plan.one("aws:iam/role:Role")
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert trust == [{"Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"},
-                      "Action": "sts:AssumeRole"}]
+                      "Action": "sts:AssumeRole",
+                      "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}]
     attachment = plan.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
-    db = plan.one(INSTANCE).inputs
-    assert db["monitoringInterval"] == 15 and db["monitoringRoleArn"] == role.outputs["arn"]
+    instance = plan.one(INSTANCE)
+    assert instance.inputs["monitoringInterval"] == 15 and instance.inputs["monitoringRoleArn"] == role.outputs["arn"]
+    # RDS refuses a monitoring role without its permissions yet ("...required permissions for:
+    # ENHANCED_MONITORING"): the instance waits for the attachment, not only for the role's ARN.
+    assert attachment.urn in instance.dependencies
+
+
+def test_a_name_too_long_for_the_monitoring_role_is_refused_only_with_monitoring_on():
+    # Pulumi names the role "<name>-monitoring-<7 hex>"; IAM allows 64 characters and the provider only refuses
+    # a longer one at `pulumi preview`, which the offline plan never runs.
+    name = "rag-" + "d" * 42
+    rejected(f"name='{name}' has 46 characters, too many for the Enhanced Monitoring IAM role named "
+             f"'{name}-monitoring-' plus 7 random characters (at most 64): use a component name of at most "
+             "45 characters.", name=name)
+    assert plan_db(name=name[:-1]).one("aws:iam/role:Role").outputs["name"].startswith(name[:-1])
+    assert "aws:iam/role:Role" not in plan_db(name=name, monitoring_interval_seconds=0).type_counts()
 
 
 @pytest.mark.parametrize(("overrides", "deletion_protection"), [
