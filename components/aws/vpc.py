@@ -5,10 +5,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import pulumi
-from pulumi_aws import cloudwatch, ec2, get_availability_zones, get_region, iam, rds
+from pulumi_aws import cloudwatch, ec2, get_availability_zones, get_caller_identity, get_region, iam, rds
 
 from components.aws.cidr import MAX_ZONES, TIERS, plan_subnets, vpc_network
-from components.aws.limits import check_log_retention
+from components.aws.limits import check_auto_name, check_log_retention
 from components.tagging import child_tags
 
 NatStrategy = Literal["none", "single", "one_per_az"]
@@ -79,7 +79,7 @@ class Vpc(pulumi.ComponentResource):
     """The zones the subnets are in, in slot order."""
 
     def __init__(self, name: str, args: VpcArgs, opts: pulumi.ResourceOptions | None = None):
-        _validate(args)
+        _validate(name, args)
         super().__init__("genai:aws:Vpc", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self._name, self._tags = name, args.tags
@@ -282,17 +282,20 @@ class Vpc(pulumi.ComponentResource):
             tags=self._tagged(name),
             opts=self._child(),
         )
+        account = get_caller_identity(opts=pulumi.InvokeOptions(parent=self)).account_id
         role = iam.Role(
             name,
+            # aws:SourceAccount (AWS's confused-deputy advice): flow logs of another account cannot assume it.
             assume_role_policy=json.dumps({
                 "Version": "2012-10-17",
                 "Statement": [{"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                               "Action": "sts:AssumeRole"}],
+                               "Action": "sts:AssumeRole",
+                               "Condition": {"StringEquals": {"aws:SourceAccount": account}}}],
             }),
             tags=self._tagged(name),
             opts=self._child(),
         )
-        iam.RolePolicy(
+        permissions = iam.RolePolicy(
             name,
             role=role.id,
             # Only the calls the flow-log service makes, only on this log group's streams.
@@ -315,7 +318,8 @@ class Vpc(pulumi.ComponentResource):
             iam_role_arn=role.arn,
             max_aggregation_interval=600,
             tags=self._tagged(name),
-            opts=self._child(),
+            # A flow log created before its role may write gets "Access error" instead of records.
+            opts=self._child(depends_on=[permissions]),
         )
 
 
@@ -335,7 +339,8 @@ def _available_zones(count: int, opts: pulumi.ResourceOptions) -> list[str]:
     return list(zones)
 
 
-def _validate(args: VpcArgs) -> None:
+def _validate(name: str, args: VpcArgs) -> None:
+    check_auto_name(name, "-flow-logs", 64, "flow-log IAM role")
     vpc_network(args.cidr_block)
     if not 1 <= args.zone_count <= MAX_ZONES:
         raise ValueError(f"zone_count={args.zone_count} is out of range: use 1 to {MAX_ZONES} availability zones.")

@@ -86,7 +86,11 @@ def test_flow_logs_go_to_a_retained_log_group_with_a_scoped_role():
     assert flow_log.inputs["logDestinationType"] == "cloud-watch-logs"
     assert plan.one("aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 90
     trust = json.loads(plan.one("aws:iam/role:Role").inputs["assumeRolePolicy"])
-    assert trust["Statement"][0]["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    assert trust["Statement"] == [{"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                                   "Action": "sts:AssumeRole",
+                                   "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}]
+    # The flow log waits for its role's permissions, or its first deliveries fail with "Access error".
+    assert plan.one("aws:iam/rolePolicy:RolePolicy").urn in flow_log.dependencies
     policy = json.loads(plan.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
     statement = policy["Statement"][0]
     assert statement["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
@@ -147,6 +151,19 @@ def test_outputs_are_exported_by_a_consumer():
 def test_impossible_arguments_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         plan_vpc(**kwargs)
+
+
+def test_a_name_too_long_for_the_flow_log_role_is_refused():
+    # Pulumi names the role "<name>-flow-logs-<7 hex>"; IAM allows 64 characters and the provider only refuses
+    # a longer one at `pulumi preview`, which the offline plan never runs.
+    name = "n" * 47
+    with pytest.raises(ValueError) as error:
+        run_under_mocks(lambda: Vpc(name, VpcArgs()))
+    assert str(error.value) == (
+        f"name='{name}' has 47 characters, too many for the flow-log IAM role named '{name}-flow-logs-' plus 7 "
+        "random characters (at most 64): use a component name of at most 46 characters.")
+    role = run_under_mocks(lambda: Vpc(name[:-1], VpcArgs())).one("aws:iam/role:Role")
+    assert len(role.outputs["name"]) == 64
 
 
 def test_validation_fails_before_anything_is_registered():
