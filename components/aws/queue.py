@@ -14,6 +14,7 @@ from components.aws.data_helpers import (
     deny_insecure_transport,
     policy_json,
 )
+from components.aws.limits import check_auto_name
 from components.tagging import child_tags
 
 DLQ_RETENTION_SECONDS = 1_209_600
@@ -222,7 +223,9 @@ def _validate(name: str, args: QueueWithDlqArgs) -> None:
             "content_based_deduplication=True needs fifo=True: only FIFO queues deduplicate; "
             "set fifo=True or drop content_based_deduplication."
         )
-    if args.fifo:
+    if not args.fifo:
+        check_auto_name(name, "-queue", _MAX_NAME, "SQS queue")
+    else:
         longest = f"{name}-dlq.fifo"
         if len(longest) > _MAX_NAME or not _QUEUE_NAME.match(name):
             raise ValueError(

@@ -7,6 +7,7 @@ import pulumi
 from pulumi_aws import iam
 
 from components.aws.eks_irsa import irsa_role
+from components.aws.limits import check_auto_name
 
 _KUBERNETES_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
@@ -49,6 +50,7 @@ class WorkloadRole(pulumi.ComponentResource):
                                  "and '-', at most 63 characters.")
         if not args.policies:
             raise ValueError("policies={} grants nothing: name at least one policy, or give the workload no role.")
+        check_auto_name(name, "-role", 64, "IAM role")
         super().__init__("genai:aws:WorkloadRole", name, None, opts)
 
         role = irsa_role(f"{name}-role", oidc_provider_arn=args.oidc_provider_arn,

@@ -196,3 +196,14 @@ def test_fifo_names_must_fit_sqs_limits():
         f"fifo=True names the queues after the component, but {'x' * 72 + '-dlq.fifo'!r} is not a valid SQS name: "
         "use a component name of at most 71 letters, digits, '-' or '_'."
     )
+
+
+def test_standard_queue_names_must_fit_the_auto_name():
+    # Pulumi names the main queue "<name>-queue-<7 hex>"; SQS allows 80 characters and the provider only refuses
+    # a longer one at `pulumi preview`, which the offline plan never runs.
+    with pytest.raises(ValueError) as error:
+        plan_queue("q" * 67)
+    assert str(error.value) == (
+        f"name='{'q' * 67}' has 67 characters, too many for the SQS queue named '{'q' * 67}-queue-' plus 7 random "
+        "characters (at most 80): use a component name of at most 66 characters.")
+    assert len(plan_queue("q" * 66).named(f"{'q' * 66}-queue", QUEUE).outputs["name"]) == 80

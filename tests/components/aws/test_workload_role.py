@@ -40,3 +40,15 @@ def test_role_trusts_only_the_service_account_and_carries_exactly_the_policies()
 def test_bad_arguments_are_refused(overrides, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         run_under_mocks(lambda: WorkloadRole("rag-api", args(**overrides)))
+
+
+def test_a_name_too_long_for_the_role_is_refused():
+    # Pulumi names the role "<name>-role-<7 hex>"; IAM allows 64 characters and the provider only refuses
+    # a longer one at `pulumi preview`, which the offline plan never runs.
+    name = "staging-" + "w" * 44
+    with pytest.raises(ValueError) as error:
+        run_under_mocks(lambda: WorkloadRole(name, args()))
+    assert str(error.value) == (
+        f"name='{name}' has 52 characters, too many for the IAM role named '{name}-role-' plus 7 random "
+        "characters (at most 64): use a component name of at most 51 characters.")
+    assert len(run_under_mocks(lambda: WorkloadRole(name[:-1], args())).one("aws:iam/role:Role").outputs["name"]) == 64
