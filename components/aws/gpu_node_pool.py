@@ -19,6 +19,11 @@ GPU_TAINT_KEY = "nvidia.com/gpu"
 GPU_TAINT_VALUE = "true"
 GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
 """Node label the NVIDIA device plugin chart's default affinity selects; set on every GPU node."""
+ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator"
+"""The label the cluster autoscaler's AWS provider reads to know a node has GPUs (its ``GPULabel``).
+A new GPU node advertises no ``nvidia.com/gpu`` until the device plugin starts; with this label the
+autoscaler treats the node as not ready yet, without it as a node on which the pending pod does not
+fit, and launches another GPU node for the same pod."""
 
 GPUS_PER_INSTANCE: dict[str, int] = {
     **{f"g4dn.{size}": 1 for size in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge")},
@@ -36,6 +41,13 @@ GPUS_PER_INSTANCE: dict[str, int] = {
 cluster autoscaler's node template, which it needs to scale a pool up from zero."""
 
 _GPU_FAMILIES = sorted({t.split(".")[0] for t in GPUS_PER_INSTANCE})
+GPU_MODELS: dict[str, str] = {
+    "g4dn": "nvidia-tesla-t4", "g5": "nvidia-a10g", "g6": "nvidia-l4", "gr6": "nvidia-l4", "g6e": "nvidia-l40s",
+    "p4d": "nvidia-tesla-a100", "p4de": "nvidia-a100-80gb", "p5": "nvidia-h100", "p5e": "nvidia-h200",
+    "p5en": "nvidia-h200", "p6-b200": "nvidia-b200",
+}
+"""GPU model of each instance family: the value of ``k8s.amazonaws.com/accelerator`` (the autoscaler's
+own names where it has one)."""
 _AUTOSCALER_TAG = "k8s.io/cluster-autoscaler"
 
 
@@ -80,7 +92,8 @@ class GpuNodePoolArgs:
     """KMS key for the volume; default the cluster's ``node_volume_kms_key_arn`` (else aws/ebs)."""
 
     labels: dict[str, str] = field(default_factory=dict)
-    """Extra Kubernetes node labels (``nvidia.com/gpu.present=true`` is always set)."""
+    """Extra Kubernetes node labels (``nvidia.com/gpu.present=true`` and ``k8s.amazonaws.com/accelerator``,
+    the GPU model, are always set)."""
 
     tags: dict[str, str] = field(default_factory=dict)
     """Extra tags on every child (the stack passes ``Environment``)."""
@@ -113,7 +126,9 @@ class GpuNodePool(pulumi.ComponentResource):
         super().__init__("genai:aws:GpuNodePool", name, None, opts)
         cluster = args.cluster
         self.gpus_per_node = GPUS_PER_INSTANCE[args.instance_types[0]]
-        self.labels = {**args.labels, GPU_PRESENT_LABEL: "true"}
+        models = sorted({GPU_MODELS[t.split(".")[0]] for t in args.instance_types})
+        self.labels = {**args.labels, GPU_PRESENT_LABEL: "true",
+                       ACCELERATOR_LABEL: models[0] if len(models) == 1 else "nvidia-mixed"}
         self.taint_key = GPU_TAINT_KEY
         self.needs_device_plugin = args.ami_type.startswith("AL2023")
 
@@ -192,6 +207,6 @@ def _validate(args: GpuNodePoolArgs) -> None:
     check_capacity_type("capacity_type", args.capacity_type)
     check_scaling("", args.min_size, args.desired_size, args.max_size)
     check_root_volume("root_volume_gib", args.root_volume_gib)
-    reserved = sorted(set(args.labels) & {GPU_PRESENT_LABEL})
+    reserved = sorted(set(args.labels) & {GPU_PRESENT_LABEL, ACCELERATOR_LABEL})
     if reserved:
         raise ValueError(f"labels sets {reserved[0]!r}, which the pool sets itself: drop it from labels.")

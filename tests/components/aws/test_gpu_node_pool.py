@@ -4,7 +4,7 @@ import pulumi
 import pytest
 
 from components.aws.eks import EksCluster, EksClusterArgs
-from components.aws.gpu_node_pool import GPUS_PER_INSTANCE, GpuNodePool, GpuNodePoolArgs
+from components.aws.gpu_node_pool import GPU_MODELS, GPUS_PER_INSTANCE, GpuNodePool, GpuNodePoolArgs
 from genai_infra.mockcloud import run_under_mocks
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -31,7 +31,7 @@ def default_plan():
 def test_children_exact_types_and_counts(default_plan):
     pool = default_plan.one("genai:aws:GpuNodePool")
     types = [r.type for r in default_plan.children(pool.urn)]
-    assert sorted(types) == sorted([LAUNCH_TEMPLATE, NODE_GROUP] + [ASG_TAG] * 5)
+    assert sorted(types) == sorted([LAUNCH_TEMPLATE, NODE_GROUP] + [ASG_TAG] * 6)
 
 
 def test_node_group_defaults_scale_from_zero_on_demand_al2023(default_plan):
@@ -61,8 +61,9 @@ def test_gpu_nodes_wait_for_the_shared_node_role_policies(default_plan):
 def test_gpu_taint_and_labels(default_plan):
     inputs = default_plan.named("gpu-nodes", NODE_GROUP).inputs
     assert inputs["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
-    assert inputs["labels"] == {"nvidia.com/gpu.present": "true"}
-    assert default_plan.outputs["labels"] == {"nvidia.com/gpu.present": "true"}
+    labels = {"nvidia.com/gpu.present": "true", "k8s.amazonaws.com/accelerator": "nvidia-l4"}
+    assert inputs["labels"] == labels
+    assert default_plan.outputs["labels"] == labels
 
 
 def test_nodes_require_imdsv2_and_keep_weights_on_encrypted_gp3(default_plan):
@@ -77,6 +78,9 @@ EXPECTED_TEMPLATE_TAGS = {
     f"{CA}/enabled": "true",
     f"{CA}/core": "owned",
     f"{CA}/node-template/label/nvidia.com/gpu.present": "true",
+    # The autoscaler's AWS GPU label: without it a fresh node whose device plugin is still starting looks
+    # like a node the pending GPU pod does not fit on, and the autoscaler buys another GPU node.
+    f"{CA}/node-template/label/k8s.amazonaws.com/accelerator": "nvidia-l4",
     f"{CA}/node-template/taint/nvidia.com/gpu": "true:NoSchedule",
     f"{CA}/node-template/resources/nvidia.com/gpu": "1",
 }
@@ -120,14 +124,21 @@ def test_spot_multi_gpu_pool_with_labels_and_bounds():
     assert inputs["capacityType"] == "SPOT"
     assert inputs["scalingConfig"] == {"minSize": 1, "desiredSize": 1, "maxSize": 3}
     assert inputs["subnetIds"] == ["subnet-0gpu"]
-    assert inputs["labels"] == {"workload": "llm", "nvidia.com/gpu.present": "true"}
+    assert inputs["labels"] == {"workload": "llm", "nvidia.com/gpu.present": "true",
+                                "k8s.amazonaws.com/accelerator": "nvidia-mixed"}  # L40S and A10G
     asg = {t.inputs["tag"]["key"]: t.inputs["tag"]["value"] for t in plan.of_type(ASG_TAG)}
     assert asg[f"{CA}/node-template/resources/nvidia.com/gpu"] == "4"
     assert asg[f"{CA}/node-template/label/workload"] == "llm"
 
 
+def test_accelerator_label_names_the_gpu_model_of_the_pool():
+    plan = plan_pool(instance_types=["g5.xlarge", "g5.2xlarge"])
+    assert plan.outputs["labels"]["k8s.amazonaws.com/accelerator"] == "nvidia-a10g"
+
+
 def test_gpu_table_is_nvidia_x86_only():
     assert all(count in (1, 4, 8) for count in GPUS_PER_INSTANCE.values())
+    assert {t.split(".")[0] for t in GPUS_PER_INSTANCE} == set(GPU_MODELS)  # every family has its model label
     assert not any(t.startswith(("g4ad.", "g5g.")) for t in GPUS_PER_INSTANCE)  # AMD / Graviton GPUs
 
 
@@ -153,6 +164,8 @@ def test_gpu_table_is_nvidia_x86_only():
     ({"root_volume_gib": 16385}, "root_volume_gib=16385 is out of range: use 20 to 16384 GiB (gp3)."),
     ({"labels": {"nvidia.com/gpu.present": "false"}},
      "labels sets 'nvidia.com/gpu.present', which the pool sets itself: drop it from labels."),
+    ({"labels": {"k8s.amazonaws.com/accelerator": "nvidia-tesla-t4"}},
+     "labels sets 'k8s.amazonaws.com/accelerator', which the pool sets itself: drop it from labels."),
 ])
 def test_validation_messages(overrides, message):
     # Arguments are checked before anything is registered or the cluster is even looked at.
