@@ -48,7 +48,8 @@ class PostgresDatabaseArgs:
     """PostgreSQL version, 16 or later. A major only (``"17"``) lets RDS pick its default minor and, with
     ``auto_minor_version_upgrade``, keeps patching without drift; pinning ``"17.7"`` makes the next
     automatic minor upgrade show as a downgrade in the plan. The parameter group family
-    (``postgres17``) follows the major."""
+    (``postgres17``) follows the major; raising the major upgrades the instance in place in the next maintenance
+    window (test the upgrade on a snapshot first: it cannot be undone)."""
 
     instance_class: str = "db.t4g.micro"
     """Instance size. Default: the smallest Graviton class (~$12/month single-AZ in us-east-1)."""
@@ -190,6 +191,9 @@ class PostgresDatabase(pulumi.ComponentResource):
             engine="postgres",
             engine_version=args.engine_version,
             auto_minor_version_upgrade=True,
+            # RDS refuses a new major in engine_version without this flag; it never upgrades a major by itself,
+            # so the version written here stays the only gate.
+            allow_major_version_upgrade=True,
             instance_class=args.instance_class,
             storage_type="gp3",
             allocated_storage=args.allocated_storage_gb,

@@ -80,6 +80,9 @@ def test_instance_is_private_encrypted_and_password_less():
 def test_instance_defaults_for_durability_and_cost():
     db = plan_db().one(INSTANCE).inputs
     assert (db["engine"], db["engineVersion"], db["autoMinorVersionUpgrade"]) == ("postgres", "17", True)
+    # Without it a later engine_version "17" -> "18" fails at apply: "The AllowMajorVersionUpgrade flag must be
+    # present when upgrading to a new major version" (the mocks accept any change).
+    assert db["allowMajorVersionUpgrade"] is True
     assert (db["instanceClass"], db["storageType"]) == ("db.t4g.micro", "gp3")
     assert (db["allocatedStorage"], db["maxAllocatedStorage"]) == (20, 100)
     assert db["backupRetentionPeriod"] == 7 and db["deleteAutomatedBackups"] is False
