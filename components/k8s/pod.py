@@ -307,7 +307,10 @@ class KubeWorkload(pulumi.ComponentResource):
         self.namespace, self.service_account_name = args.namespace, name
         self._labels = {**args.labels, **self.selector_labels(), "app.kubernetes.io/component": component,
                         "app.kubernetes.io/part-of": args.part_of, "app.kubernetes.io/managed-by": "pulumi"}
-        self._depends_on: list[pulumi.Resource] = []
+        # Pulumi does not pass a component's depends_on to its children (pulumi/pulumi#8721): without
+        # this, depends_on=[<the workload that creates the namespace>] or [<the load balancer
+        # controller>] orders nothing, and the objects race the namespace or the admission webhooks.
+        self._depends_on: list[pulumi.Input[pulumi.Resource]] = _as_resources(opts.depends_on if opts else None)
         if args.create_namespace:
             self._depends_on.append(self._create_namespace())
         self._automount_token = args.kubernetes_api_access or args.iam_role_arn is not None
@@ -334,7 +337,7 @@ class KubeWorkload(pulumi.ComponentResource):
         return Namespace(
             f"{self._name}-namespace",
             metadata={"name": self.namespace, "labels": {**self._labels, **psa}},
-            opts=pulumi.ResourceOptions(parent=self, provider=self._args.provider),
+            opts=pulumi.ResourceOptions(parent=self, provider=self._args.provider, depends_on=list(self._depends_on)),
         )
 
     def _create_service_account(self) -> ServiceAccount:
@@ -426,3 +429,9 @@ class KubeWorkload(pulumi.ComponentResource):
         if node_selector:
             placement["node_selector"] = node_selector
         return placement
+
+
+def _as_resources(depends_on: Any) -> list[Any]:
+    if depends_on is None:
+        return []
+    return list(depends_on) if isinstance(depends_on, (list, tuple)) else [depends_on]

@@ -190,6 +190,24 @@ def test_every_object_carries_the_standard_labels(workload):
         assert resource.parent.endswith("::api")
 
 
+def test_children_wait_for_what_the_component_depends_on(kind):
+    # Pulumi does not pass a component's depends_on on to its children (pulumi/pulumi#8721); the stacks
+    # rely on it to create a namespace first, so every object of the workload must carry it itself.
+    def program():
+        first = KubeService("owner", KubeServiceArgs(image=IMAGE, namespace="rag", create_namespace=True))
+        if kind == "service":  # depends_on as a list here, as a single resource for the CronJob
+            KubeService("api", KubeServiceArgs(image=IMAGE, namespace="rag"), pulumi.ResourceOptions(depends_on=[first]))
+        else:
+            KubeCronJob("api", KubeCronJobArgs(image=IMAGE, namespace="rag", schedule="0 2 * * *"),
+                        pulumi.ResourceOptions(depends_on=first))
+
+    plan = run_under_mocks(program)
+    namespace = plan.one(NAMESPACE)
+    children = [r for r in plan.resources if r.type.startswith("kubernetes:") and r.parent.endswith("::api")]
+    assert len(children) >= 3
+    assert all(namespace.urn in r.dependencies for r in children)
+
+
 def test_children_use_the_given_kubernetes_provider(kind):
     providers: dict[str, object] = {}
 
