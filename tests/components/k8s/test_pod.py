@@ -196,7 +196,8 @@ def test_children_wait_for_what_the_component_depends_on(kind):
     def program():
         first = KubeService("owner", KubeServiceArgs(image=IMAGE, namespace="rag", create_namespace=True))
         if kind == "service":  # depends_on as a list here, as a single resource for the CronJob
-            KubeService("api", KubeServiceArgs(image=IMAGE, namespace="rag"), pulumi.ResourceOptions(depends_on=[first]))
+            KubeService("api", KubeServiceArgs(image=IMAGE, namespace="rag"),
+                        pulumi.ResourceOptions(depends_on=[first]))
         else:
             KubeCronJob("api", KubeCronJobArgs(image=IMAGE, namespace="rag", schedule="0 2 * * *"),
                         pulumi.ResourceOptions(depends_on=first))
