@@ -20,6 +20,8 @@ class Platform(pulumi.ComponentResource):
     load_balancer_logs: Bucket
     cluster: EksCluster
     gpu_pool: GpuNodePool
+    workload_dependencies: list[pulumi.Resource]
+    """What every Kubernetes workload must be created after (``depends_on``)."""
 
     @staticmethod
     def ingress_group(settings: EnvConfig) -> str:
@@ -65,7 +67,7 @@ class Platform(pulumi.ComponentResource):
             protect=settings.protect_stateful,
             tags=tags,
         ), child)
-        ClusterAddons(f"{env}-addons", ClusterAddonsArgs(cluster=self.cluster, tags=tags), child)
+        addons = ClusterAddons(f"{env}-addons", ClusterAddonsArgs(cluster=self.cluster, tags=tags), child)
 
         self.gpu_pool = GpuNodePool(f"{env}-gpu", GpuNodePoolArgs(
             cluster=self.cluster,
@@ -76,8 +78,12 @@ class Platform(pulumi.ComponentResource):
             max_size=settings.gpu_max_size,
             tags=tags,
         ), child)
+        # Workloads wait for the controllers: Services and Ingresses are admitted by the load balancer
+        # controller's webhooks, and GPU pods are only schedulable once the device plugin advertises GPUs.
+        self.workload_dependencies: list[pulumi.Resource] = [addons]
         if self.gpu_pool.needs_device_plugin:
-            NvidiaDevicePlugin(f"{env}-nvidia", NvidiaDevicePluginArgs(cluster=self.cluster), child)
+            self.workload_dependencies.append(
+                NvidiaDevicePlugin(f"{env}-nvidia", NvidiaDevicePluginArgs(cluster=self.cluster), child))
 
         self.register_outputs({"cluster_name": self.cluster.cluster_name, "vpc_id": self.network.vpc_id})
 

@@ -62,7 +62,8 @@ class TabularService(pulumi.ComponentResource):
             internal=True,
             min_tasks=settings.fargate_min_tasks, max_tasks=settings.fargate_max_tasks,
             secrets_kms_key_arns=[self.database.kms_key_arn],
-            egress_vpc_ports=[5432],
+            # Postgres, and MLflow's ALB (HTTPS, or HTTP where no certificate is configured).
+            egress_vpc_ports=[5432] if settings.certificate_arn else [5432, 80],
             alarm_actions=[platform.alerts.topic_arn],
             deletion_protection=protect,
             access_logs_bucket=platform.load_balancer_logs.bucket_name,
@@ -104,6 +105,6 @@ class TabularService(pulumi.ComponentResource):
             env={"DB_HOST": self.database.endpoint, "DB_NAME": "mlflow", "DB_SECRET_ARN": secret,
                  "MLFLOW_TRACKING_URI": self.mlflow.url, "MODEL_NAME": "tabular-model"},
             cpu_request_millicores=1000, memory_request_mib=2048, memory_limit_mib=4096,
-        ), child)
+        ), pulumi.ResourceOptions(parent=self, depends_on=platform.workload_dependencies))
 
         self.register_outputs({"model_api_url": self.model_api.url, "mlflow_url": self.mlflow.url})

@@ -199,3 +199,24 @@ def test_tabular_services_share_one_ecs_cluster(plans, stack):
     assert plans[stack].outputs["ecsClusterName"] == cluster.outputs["name"]
     strategies = {s.name: s.inputs.get("deploymentConfiguration", {}).get("strategy") for s in services}
     assert strategies[f"{stack}-tabular-api-service"] == "CANARY"
+
+
+def test_workloads_wait_for_the_cluster_controllers(plans):
+    # depends_on a component expands to the component's own resources: here the Helm releases.
+    plan = plans["dev"]
+    for deployment in ("dev-rag-api-deployment", "dev-rag-worker-deployment", "dev-chat-model-deployment"):
+        dependencies = plan.named(deployment, "kubernetes:apps/v1:Deployment").dependencies
+        assert any("genai:aws:ClusterAddons$kubernetes:helm.sh/v3:Release::dev-addons-load-balancer-controller"
+                   in urn for urn in dependencies)
+        assert any("genai:aws:NvidiaDevicePlugin$kubernetes:helm.sh/v3:Release" in urn for urn in dependencies)
+    worker = plan.named("dev-rag-worker-deployment", "kubernetes:apps/v1:Deployment").dependencies
+    assert any(urn.endswith("kubernetes:core/v1:Namespace::dev-rag-api-namespace") for urn in worker)
+
+
+@pytest.mark.parametrize(("stack", "ports"), [("dev", [80, 5432]), ("prod", [5432])])
+def test_model_api_may_reach_mlflow_over_the_scheme_it_serves(plans, stack, ports):
+    rules = [r.inputs for r in plans[stack].of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+             if r.name.startswith(f"{stack}-tabular-api-service")]
+    vpc_ports = sorted(r["fromPort"] for r in rules if r.get("cidrIpv4") == plans[stack].named(
+        f"{stack}-network-vpc", "aws:ec2/vpc:Vpc").inputs["cidrBlock"])
+    assert vpc_ports == ports
