@@ -135,10 +135,10 @@ class FargateAlbServiceArgs:
     requests_per_target: int = 1000
     """ALB requests per task per minute autoscaling keeps tasks at; size it from a load test."""
 
-    internal: bool = False
-    """``True``: the load balancer gets private addresses only (in ``private_subnet_ids``). Default
-    ``False`` because both platform services are APIs called from outside the VPC; who may reach it
-    is still limited by ``allowed_cidrs``."""
+    internal: bool = True
+    """Default ``True``: the load balancer gets private addresses only (in ``private_subnet_ids``), so
+    nothing is reachable from the internet unless asked. ``False`` puts it in ``public_subnet_ids`` with
+    public addresses; who may connect is still limited by ``allowed_cidrs``."""
 
     allowed_cidrs: list[str] | None = None
     """IPv4 ranges allowed to reach the load balancer on 443 (and 80). Default: the VPC only - a

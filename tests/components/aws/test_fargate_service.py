@@ -169,8 +169,8 @@ def test_no_warning_with_certificate(monkeypatch):
 def test_load_balancer_defaults():
     alb = plan_service().one(ALB)
     assert alb.inputs["loadBalancerType"] == "application"
-    assert alb.inputs["internal"] is False
-    assert alb.inputs["subnets"] == ["subnet-public-a", "subnet-public-b"]
+    assert alb.inputs["internal"] is True
+    assert alb.inputs["subnets"] == ["subnet-private-a", "subnet-private-b"]
     assert alb.inputs["dropInvalidHeaderFields"] is True
     assert alb.inputs["idleTimeout"] == 60
     assert alb.inputs["enableDeletionProtection"] is False
@@ -178,15 +178,15 @@ def test_load_balancer_defaults():
 
 
 def test_load_balancer_options():
-    plan = plan_service(internal=True, public_subnet_ids=[], idle_timeout_seconds=900, deletion_protection=True,
+    plan = plan_service(internal=False, idle_timeout_seconds=900, deletion_protection=True,
                         access_logs_bucket="platform-alb-logs")
     alb = plan.one(ALB)
-    assert alb.inputs["internal"] is True
-    assert alb.inputs["subnets"] == ["subnet-private-a", "subnet-private-b"]
+    assert alb.inputs["internal"] is False
+    assert alb.inputs["subnets"] == ["subnet-public-a", "subnet-public-b"]
     assert alb.inputs["idleTimeout"] == 900
     assert alb.inputs["enableDeletionProtection"] is True
     assert alb.inputs["accessLogs"] == {"bucket": "platform-alb-logs", "enabled": True, "prefix": "tabular"}
-    assert plan.outputs["load_balancer_dns_name"].startswith("internal-")
+    assert not plan.outputs["load_balancer_dns_name"].startswith("internal-")
 
 
 def test_target_group_health_check():
@@ -215,7 +215,7 @@ def test_alb_admits_only_the_vpc_by_default():
 
 
 def test_public_api_must_open_explicitly():
-    plan = plan_service(certificate_arn=CERTIFICATE, allowed_cidrs=["0.0.0.0/0"])
+    plan = plan_service(internal=False, certificate_arn=CERTIFICATE, allowed_cidrs=["0.0.0.0/0"])
     alb_in = [r.inputs for r in plan.of_type(INGRESS) if r.inputs["securityGroupId"] == sg_id(plan, "alb")]
     assert sorted((r["fromPort"], r["cidrIpv4"]) for r in alb_in) == [(80, "0.0.0.0/0"), (443, "0.0.0.0/0")]
     plain = plan_service(allowed_cidrs=["203.0.113.0/24", "198.51.100.0/24"])
@@ -544,7 +544,7 @@ def test_outputs_for_dashboards_and_dns():
     assert plan.outputs["service_name"] == plan.one(SERVICE).outputs["name"]
     assert plan.outputs["cluster_name"] == plan.one("aws:ecs/cluster:Cluster").outputs["name"]
     assert plan.outputs["task_role_arn"] == plan.named("tabular-task", ROLE).outputs["arn"]
-    assert re.fullmatch(r"tabular-alb-[0-9a-f]{7}-\d+\.us-east-1\.elb\.amazonaws\.com",
+    assert re.fullmatch(r"internal-tabular-alb-[0-9a-f]{7}-\d+\.us-east-1\.elb\.amazonaws\.com",
                         plan.outputs["load_balancer_dns_name"])
 
 
@@ -599,7 +599,7 @@ def test_tags_reach_every_taggable_child():
     ({"health_check_path": "health"}, "health_check_path='health' must start with '/': e.g. '/health'."),
     ({"private_subnet_ids": ["subnet-a"]}, "private_subnet_ids has 1 subnet(s): pass at least two, in different "
                                            "zones, so tasks survive a zone outage."),
-    ({"public_subnet_ids": []}, "public_subnet_ids has 0 subnet(s): an internet-facing load balancer needs at "
+    ({"internal": False, "public_subnet_ids": []}, "public_subnet_ids has 0 subnet(s): an internet-facing load balancer needs at "
                                 "least two, in different zones (or set internal=True)."),
     ({"allowed_cidrs": ["10.0.0.1/8"]}, "allowed_cidrs contains '10.0.0.1/8', not a network CIDR block: use the "
                                         "form '10.0.0.0/16' (network address, no host bits)."),
