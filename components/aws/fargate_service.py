@@ -7,26 +7,26 @@ but misbehaves under real traffic. ``deployment_strategy`` adds ECS's native can
 blue/green traffic shifting on top.
 """
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pulumi
-from pulumi_aws import appautoscaling, cloudwatch, ec2, ecs, get_caller_identity, get_region, iam, lb, vpc
+from pulumi_aws import ecs, get_caller_identity, get_region
 
+from components.aws.fargate_alarms import service_alarms
 from components.aws.fargate_checks import TLS13_POLICY, TRAFFIC_SHIFTING_STRATEGIES, validate
-from components.aws.fargate_iam import ecs_tasks_trust_policy, execution_policy, task_policy
-from components.tagging import child_tags
+from components.aws.fargate_children import Children
+from components.aws.fargate_deployment import ecs_service
+from components.aws.fargate_load_balancer import listeners, load_balancer, production_rule, target_group
+from components.aws.fargate_roles import task_roles
+from components.aws.fargate_scaling import autoscaling
+from components.aws.fargate_security_groups import security_groups
+from components.aws.fargate_task import log_group, task_definition
 
 DeploymentStrategy = Literal["ROLLING", "BLUE_GREEN", "CANARY", "LINEAR"]
 CpuArchitecture = Literal["ARM64", "X86_64"]
 ContainerInsights = Literal["enabled", "enhanced", "disabled"]
 __all__ = ["FargateAlbService", "FargateAlbServiceArgs", "TLS13_POLICY", "TRAFFIC_SHIFTING_STRATEGIES"]
-
-_HTTPS_PORT, _HTTP_PORT = 443, 80
-_ALARM_PERIOD_SECONDS = 60
-_MIN_REQUESTS_FOR_ERROR_RATE = 10
-"""Below this many requests a minute the 5xx rate is noise (1 error in 2 requests is 50%)."""
 
 
 @dataclass
@@ -254,31 +254,31 @@ class FargateAlbService(pulumi.ComponentResource):
     def __init__(self, name: str, args: FargateAlbServiceArgs, opts: pulumi.ResourceOptions | None = None):
         validate(args)
         super().__init__("genai:aws:FargateAlbService", name, None, opts)
-        self._name, self._tags, self._args = name, args.tags, args
+        children = Children(parent=self, prefix=name, tags=args.tags)
         invoke = pulumi.InvokeOptions(parent=self)
         region = get_region(opts=invoke).region
         account_id = get_caller_identity(opts=invoke).account_id
         shifting = args.deployment_strategy in TRAFFIC_SHIFTING_STRATEGIES
 
-        self.cluster_arn, self.cluster_name = self._cluster(args)
-        alb_sg, service_sg = self._security_groups(args)
-        log_group = self._log_group(args)
-        execution_role, task_role, role_policies = self._roles(args, log_group, account_id, region)
-        task_definition = self._task_definition(args, log_group, execution_role, task_role, region)
+        self.cluster_arn, self.cluster_name = _cluster(children, args)
+        alb_sg, service_sg = security_groups(children, args)
+        logs = log_group(children, args)
+        execution_role, task_role, role_policies = task_roles(children, args, logs, account_id, region)
+        task = task_definition(children, args, logs, execution_role, task_role, region)
 
-        target_groups = [self._target_group("tg", args)]
+        target_groups = [target_group(children, "tg", args)]
         if shifting:
-            target_groups.append(self._target_group("tg-alt", args))
-        alb = self._load_balancer(args, alb_sg)
-        serving_listener, listeners = self._listeners(args, alb, target_groups[0])
-        production_rule = self._production_rule(serving_listener, target_groups) if shifting else None
+            target_groups.append(target_group(children, "tg-alt", args))
+        alb = load_balancer(children, args, alb_sg)
+        serving_listener, all_listeners = listeners(children, args, alb, target_groups[0])
+        rule = production_rule(children, serving_listener, target_groups) if shifting else None
 
-        alarms = self._alarms(args, alb, target_groups)
+        alarms = service_alarms(children, args, alb, target_groups)
         # Tasks started before their role policies exist fail to pull or read secrets, and the circuit
         # breaker would roll back the very first deploy.
-        service = self._service(args, self.cluster_arn, task_definition, service_sg, target_groups, production_rule,
-                                alarms, depends_on=[*listeners, *role_policies])
-        self._autoscaling(args, service, alb, target_groups)
+        service = ecs_service(children, args, self.cluster_arn, task, service_sg, target_groups, rule,
+                              alarms, depends_on=[*all_listeners, *role_policies])
+        autoscaling(children, args, self.cluster_name, service, alb, target_groups)
 
         self.load_balancer_dns_name = alb.dns_name
         self.load_balancer_zone_id = alb.zone_id
@@ -291,7 +291,7 @@ class FargateAlbService(pulumi.ComponentResource):
         self.security_group_id = service_sg.id
         self.alb_security_group_id = alb_sg.id
         self.task_role_arn = task_role.arn
-        self.log_group_name = log_group.name
+        self.log_group_name = logs.name
         self.alarm_arns = [alarm.arn for alarm in alarms]
         self.register_outputs(
             {
@@ -308,462 +308,16 @@ class FargateAlbService(pulumi.ComponentResource):
             }
         )
 
-    def _tagged(self, name: str) -> dict[str, str]:
-        return child_tags(name, self._tags)
 
-    def _child(self, **kwargs) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, **kwargs)
-
-    def _cluster(self, args: FargateAlbServiceArgs) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
-        if args.cluster_arn is not None:
-            arn = pulumi.Output.from_input(args.cluster_arn)
-            return arn, arn.apply(lambda value: value.rsplit("/", 1)[-1])
-        name = f"{self._name}-cluster"
-        cluster = ecs.Cluster(
-            name,
-            settings=[ecs.ClusterSettingArgs(name="containerInsights", value=args.container_insights)],
-            tags=self._tagged(name),
-            opts=self._child(),
-        )
-        return cluster.arn, cluster.name
-
-    def _security_groups(self, args: FargateAlbServiceArgs) -> tuple[ec2.SecurityGroup, ec2.SecurityGroup]:
-        # Rules are separate resources: the two groups reference each other, and inline rules would
-        # make that a dependency cycle.
-        alb_sg = self._security_group("alb", args, "Load balancer of the service: clients in, tasks out")
-        service_sg = self._security_group("service", args, "Tasks of the service: load balancer in, HTTPS out")
-
-        listener_ports = [_HTTPS_PORT, _HTTP_PORT] if args.certificate_arn is not None else [_HTTP_PORT]
-        for cidr in args.allowed_cidrs if args.allowed_cidrs is not None else [args.vpc_cidr_block]:
-            for port in listener_ports:
-                self._rule(vpc.SecurityGroupIngressRule, f"alb-in-{port}-{_slug(cidr)}", alb_sg, port,
-                           f"{'HTTPS' if port == _HTTPS_PORT else 'HTTP'} from {cidr}", cidr_ipv4=cidr)
-        # The ALB may only talk to the tasks, on the container port (health checks use it too).
-        self._rule(vpc.SecurityGroupEgressRule, "alb-to-service", alb_sg, args.container_port,
-                   "To the service's tasks", referenced_security_group_id=service_sg.id)
-        self._rule(vpc.SecurityGroupIngressRule, "service-from-alb", service_sg, args.container_port,
-                   "From the load balancer only", referenced_security_group_id=alb_sg.id)
-        self._rule(vpc.SecurityGroupEgressRule, "service-https-out", service_sg, _HTTPS_PORT,
-                   "HTTPS to AWS APIs (ECR, Secrets Manager, Logs, S3)", cidr_ipv4="0.0.0.0/0")
-        for port in args.egress_vpc_ports:
-            self._rule(vpc.SecurityGroupEgressRule, f"service-vpc-{port}", service_sg, port,
-                       f"TCP {port} inside the VPC", cidr_ipv4=args.vpc_cidr_block)
-        return alb_sg, service_sg
-
-    def _security_group(self, suffix: str, args: FargateAlbServiceArgs, description: str) -> ec2.SecurityGroup:
-        name = f"{self._name}-{suffix}-sg"
-        return ec2.SecurityGroup(name, vpc_id=args.vpc_id, description=description, tags=self._tagged(name),
-                                 opts=self._child())
-
-    def _rule(self, kind, suffix: str, group, port: int, description: str, **peer) -> None:
-        name = f"{self._name}-{suffix}"
-        kind(name, security_group_id=group.id, ip_protocol="tcp", from_port=port, to_port=port,
-             description=description, tags=self._tagged(name), opts=self._child(), **peer)
-
-    def _log_group(self, args: FargateAlbServiceArgs) -> cloudwatch.LogGroup:
-        name = f"{self._name}-logs"
-        return cloudwatch.LogGroup(
-            name,
-            name=f"/genai/ecs/{self._name}",
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.log_kms_key_arn,
-            tags=self._tagged(name),
-            opts=self._child(),
-        )
-
-    def _roles(self, args: FargateAlbServiceArgs, log_group: cloudwatch.LogGroup, account_id: str,
-               region: str) -> tuple[iam.Role, iam.Role, list[pulumi.Resource]]:
-        # Two roles: the execution role is used by the ECS agent before the app starts (pull, logs,
-        # secrets); the task role is the app's own identity. Mixing them would hand the app the
-        # secrets' read permission and the agent the app's permissions.
-        execution_role = self._role("execution", ecs_tasks_trust_policy(account_id, region, source_arn=False))
-        secret_names = list(args.secrets)
-        policies: list[pulumi.Resource] = [iam.RolePolicy(
-            f"{self._name}-execution",
-            role=execution_role.id,
-            policy=pulumi.Output.all(log_group.arn, args.image, list(args.secrets.values()),
-                                     args.secrets_kms_key_arns).apply(
-                lambda values: json.dumps(execution_policy(
-                    values[0], values[1], dict(zip(secret_names, values[2])), values[3], region))),
-            opts=self._child(),
-        )]
-
-        task_role = self._role("task", ecs_tasks_trust_policy(account_id, region, source_arn=True))
-        if args.task_role_statements:
-            policies.append(iam.RolePolicy(
-                f"{self._name}-task",
-                role=task_role.id,
-                policy=pulumi.Output.from_input(args.task_role_statements).apply(
-                    lambda statements: json.dumps(task_policy(statements))),
-                opts=self._child(),
-            ))
-        return execution_role, task_role, policies
-
-    def _role(self, suffix: str, trust_policy: dict[str, Any]) -> iam.Role:
-        name = f"{self._name}-{suffix}"
-        return iam.Role(name, assume_role_policy=json.dumps(trust_policy), tags=self._tagged(name), opts=self._child())
-
-    def _task_definition(self, args: FargateAlbServiceArgs, log_group: cloudwatch.LogGroup,
-                         execution_role: iam.Role, task_role: iam.Role, region: str) -> ecs.TaskDefinition:
-        volumes = {path: f"scratch-{index}" for index, path in enumerate(args.writable_paths)}
-        health_command = args.container_health_check_command or [
-            "CMD", "python3", "-c",
-            "import urllib.request; urllib.request.urlopen("
-            f"'http://127.0.0.1:{args.container_port}{args.health_check_path}', timeout=4)",
-        ]
-        secret_items, environment_items = sorted(args.secrets.items()), sorted(args.environment.items())
-        container_definitions = pulumi.Output.all(
-            args.image, log_group.name, [value for _, value in secret_items], [value for _, value in environment_items]
-        ).apply(lambda values: json.dumps([{
-            "name": args.container_name,
-            "image": values[0],
-            "essential": True,
-            "portMappings": [{"containerPort": args.container_port, "protocol": "tcp"}],
-            "readonlyRootFilesystem": True,
-            "user": args.user,
-            # No Linux capabilities: an API on an unprivileged port needs none.
-            "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["ALL"]}},
-            "mountPoints": [{"sourceVolume": volume, "containerPath": path, "readOnly": False}
-                            for path, volume in volumes.items()],
-            "environment": [{"name": key, "value": value}
-                            for (key, _), value in zip(environment_items, values[3])],
-            "secrets": [{"name": key, "valueFrom": value_from}
-                        for (key, _), value_from in zip(secret_items, values[2])],
-            "healthCheck": {"command": health_command, "interval": 30, "timeout": 5, "retries": 3,
-                            "startPeriod": min(args.health_check_grace_period_seconds, 300)},
-            "logConfiguration": {"logDriver": "awslogs", "options": {
-                "awslogs-group": values[1], "awslogs-region": region,
-                "awslogs-stream-prefix": args.container_name,
-                # Never block the app on a CloudWatch hiccup; drop logs past a 25 MB buffer instead.
-                "mode": "non-blocking", "max-buffer-size": "25m"}},
-        }]))
-        name = f"{self._name}-task"
-        return ecs.TaskDefinition(
-            name,
-            family=args.family or self._name,
-            requires_compatibilities=["FARGATE"],
-            network_mode="awsvpc",
-            cpu=str(args.cpu),
-            memory=str(args.memory_mib),
-            runtime_platform=ecs.TaskDefinitionRuntimePlatformArgs(
-                operating_system_family="LINUX", cpu_architecture=args.cpu_architecture),
-            execution_role_arn=execution_role.arn,
-            task_role_arn=task_role.arn,
-            container_definitions=container_definitions,
-            volumes=[ecs.TaskDefinitionVolumeArgs(name=volume) for volume in volumes.values()],
-            tags=self._tagged(name),
-            opts=self._child(),
-        )
-
-    def _target_group(self, suffix: str, args: FargateAlbServiceArgs) -> lb.TargetGroup:
-        name = f"{self._name}-{suffix}"
-        return lb.TargetGroup(
-            name,
-            vpc_id=args.vpc_id,
-            port=args.container_port,
-            protocol="HTTP",
-            target_type="ip",  # awsvpc tasks register by IP
-            deregistration_delay=args.deregistration_delay_seconds,
-            health_check=lb.TargetGroupHealthCheckArgs(
-                enabled=True,
-                path=args.health_check_path,
-                port="traffic-port",
-                protocol="HTTP",
-                matcher="200-399",
-                interval=args.health_check_interval_seconds,
-                timeout=min(5, args.health_check_interval_seconds - 1),
-                healthy_threshold=2,
-                unhealthy_threshold=3,
-            ),
-            tags=self._tagged(name),
-            opts=self._child(),
-        )
-
-    def _load_balancer(self, args: FargateAlbServiceArgs, alb_sg) -> lb.LoadBalancer:
-        name = f"{self._name}-alb"
-        access_logs = None
-        if args.access_logs_bucket is not None:
-            access_logs = lb.LoadBalancerAccessLogsArgs(bucket=args.access_logs_bucket, enabled=True,
-                                                        prefix=self._name)
-        return lb.LoadBalancer(
-            name,
-            load_balancer_type="application",
-            internal=args.internal,
-            subnets=args.private_subnet_ids if args.internal else args.public_subnet_ids,
-            security_groups=[alb_sg.id],
-            # Requests with malformed headers are a request-smuggling vector; the app never needs them.
-            drop_invalid_header_fields=True,
-            idle_timeout=args.idle_timeout_seconds,
-            enable_deletion_protection=args.deletion_protection,
-            access_logs=access_logs,
-            tags=self._tagged(name),
-            opts=self._child(),
-        )
-
-    def _listeners(self, args: FargateAlbServiceArgs, alb: lb.LoadBalancer,
-                   target_group: lb.TargetGroup) -> tuple[lb.Listener, list[lb.Listener]]:
-        forward = lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)
-        http_name = f"{self._name}-http"
-        if args.certificate_arn is None:
-            pulumi.log.warn(
-                f"{self._name}: no certificate_arn, so the load balancer serves plain HTTP on port 80; "
-                "pass an ACM certificate before this service carries real data.",
-                resource=self,
-            )
-            http = lb.Listener(http_name, load_balancer_arn=alb.arn, port=_HTTP_PORT, protocol="HTTP",
-                               default_actions=[forward], tags=self._tagged(http_name), opts=self._child())
-            return http, [http]
-
-        https_name = f"{self._name}-https"
-        https = lb.Listener(
-            https_name,
-            load_balancer_arn=alb.arn,
-            port=_HTTPS_PORT,
-            protocol="HTTPS",
-            certificate_arn=args.certificate_arn,
-            ssl_policy=args.ssl_policy,
-            default_actions=[forward],
-            # Browsers and clients that saw HTTPS once never fall back to HTTP for a year.
-            routing_http_response_strict_transport_security_header_value="max-age=31536000",
-            routing_http_response_x_content_type_options_header_value="nosniff",
-            tags=self._tagged(https_name),
-            opts=self._child(),
-        )
-        redirect = lb.ListenerDefaultActionArgs(
-            type="redirect",
-            redirect=lb.ListenerDefaultActionRedirectArgs(protocol="HTTPS", port=str(_HTTPS_PORT),
-                                                          status_code="HTTP_301"),
-        )
-        http = lb.Listener(http_name, load_balancer_arn=alb.arn, port=_HTTP_PORT, protocol="HTTP",
-                           default_actions=[redirect], tags=self._tagged(http_name), opts=self._child())
-        return https, [https, http]
-
-    def _production_rule(self, listener: lb.Listener, target_groups: list[lb.TargetGroup]) -> lb.ListenerRule:
-        # ECS shifts traffic by re-weighting this rule's forward action; it must match every request
-        # so the listener's default action is never used while a deploy is under way.
-        name = f"{self._name}-production"
-        return lb.ListenerRule(
-            name,
-            listener_arn=listener.arn,
-            priority=1,
-            conditions=[lb.ListenerRuleConditionArgs(
-                path_pattern=lb.ListenerRuleConditionPathPatternArgs(values=["/*"]))],
-            actions=[lb.ListenerRuleActionArgs(
-                type="forward",
-                forward=lb.ListenerRuleActionForwardArgs(target_groups=[
-                    lb.ListenerRuleActionForwardTargetGroupArgs(arn=target_groups[0].arn, weight=100),
-                    lb.ListenerRuleActionForwardTargetGroupArgs(arn=target_groups[1].arn, weight=0),
-                ]),
-            )],
-            tags=self._tagged(name),
-            # The weights belong to ECS after the first deploy; resetting them would send all traffic
-            # to whichever group is idle.
-            opts=self._child(ignore_changes=["actions"]),
-        )
-
-    def _alarms(self, args: FargateAlbServiceArgs, alb: lb.LoadBalancer,
-                target_groups: list[lb.TargetGroup]) -> list[cloudwatch.MetricAlarm]:
-        # Load-balancer-wide metrics: during a canary the new version serves from the alternate
-        # target group, and its errors must count too.
-        on_alb = {"LoadBalancer": alb.arn_suffix}
-        error_rate = self._alarm(
-            "5xx-rate",
-            f"More than {args.error_rate_threshold_percent}% of requests answered 5xx (targets and ALB)",
-            threshold=args.error_rate_threshold_percent,
-            metric_queries=[
-                _metric_query("target5xx", "HTTPCode_Target_5XX_Count", "Sum", on_alb),
-                _metric_query("elb5xx", "HTTPCode_ELB_5XX_Count", "Sum", on_alb),
-                _metric_query("requests", "RequestCount", "Sum", on_alb),
-                cloudwatch.MetricAlarmMetricQueryArgs(
-                    id="errorrate",
-                    expression=(f"IF(requests >= {_MIN_REQUESTS_FOR_ERROR_RATE}, "
-                                "100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / requests, 0)"),
-                    label="5xx responses (% of requests)",
-                    return_data=True,
-                ),
-            ],
-        )
-        latency = self._alarm(
-            "p95-latency",
-            f"p95 target response time above {args.p95_latency_threshold_seconds}s",
-            threshold=args.p95_latency_threshold_seconds,
-            namespace="AWS/ApplicationELB",
-            metric_name="TargetResponseTime",
-            extended_statistic="p95",
-            dimensions=on_alb,
-            period=_ALARM_PERIOD_SECONDS,
-        )
-        # UnHealthyHostCount exists only per target group; the worst group counts.
-        unhealthy_queries = [
-            _metric_query(f"unhealthy{index}", "UnHealthyHostCount", "Maximum",
-                          {"LoadBalancer": alb.arn_suffix, "TargetGroup": group.arn_suffix})
-            for index, group in enumerate(target_groups)
-        ]
-        unhealthy = self._alarm(
-            "unhealthy-hosts",
-            "At least one task fails the load balancer health check",
-            threshold=0,
-            metric_queries=[*unhealthy_queries, cloudwatch.MetricAlarmMetricQueryArgs(
-                id="unhealthy", expression="MAX(METRICS())", label="Unhealthy tasks", return_data=True)],
-        )
-        return [error_rate, latency, unhealthy]
-
-    def _alarm(self, suffix: str, description: str, threshold: float, **metric) -> cloudwatch.MetricAlarm:
-        name = f"{self._name}-{suffix}"
-        return cloudwatch.MetricAlarm(
-            name,
-            alarm_description=f"{self._name}: {description}. Rolls back a deploy in progress.",
-            comparison_operator="GreaterThanThreshold",
-            threshold=threshold,
-            evaluation_periods=3,
-            datapoints_to_alarm=2,
-            # No traffic is not an outage of this service; the unhealthy-host alarm covers dead tasks.
-            treat_missing_data="notBreaching",
-            alarm_actions=self._args.alarm_actions,
-            ok_actions=self._args.alarm_actions,
-            tags=self._tagged(name),
-            opts=self._child(),
-            **metric,
-        )
-
-    def _service(self, args: FargateAlbServiceArgs, cluster_arn, task_definition: ecs.TaskDefinition, service_sg,
-                 target_groups: list[lb.TargetGroup], production_rule: lb.ListenerRule | None,
-                 alarms: list[cloudwatch.MetricAlarm], depends_on: list[pulumi.Resource]) -> ecs.Service:
-        load_balancer = ecs.ServiceLoadBalancerArgs(target_group_arn=target_groups[0].arn,
-                                                    container_name=args.container_name,
-                                                    container_port=args.container_port)
-        ignore = ["desiredCount"]  # autoscaling owns the task count after creation
-        deployment = ecs.ServiceDeploymentConfigurationArgs(strategy=args.deployment_strategy)
-        if production_rule is not None:
-            infrastructure_role, attachment = self._infrastructure_role()
-            depends_on = [*depends_on, production_rule, attachment]
-            load_balancer.advanced_configuration = ecs.ServiceLoadBalancerAdvancedConfigurationArgs(
-                alternate_target_group_arn=target_groups[1].arn,
-                production_listener_rule=production_rule.arn,
-                role_arn=infrastructure_role.arn,
-            )
-            deployment = _shifting_configuration(args)
-            # ECS swaps which group is primary on every deploy; sending our original choice back would
-            # start a deploy into the group that is serving traffic.
-            ignore.append("loadBalancers")
-        name = f"{self._name}-service"
-        return ecs.Service(
-            name,
-            cluster=cluster_arn,
-            task_definition=task_definition.arn,
-            desired_count=args.min_tasks,
-            launch_type="FARGATE",
-            platform_version="LATEST",
-            network_configuration=ecs.ServiceNetworkConfigurationArgs(
-                subnets=args.private_subnet_ids,
-                security_groups=[service_sg.id],
-                assign_public_ip=False,  # egress goes through NAT or endpoints; nothing reaches a task directly
-            ),
-            load_balancers=[load_balancer],
-            health_check_grace_period_seconds=args.health_check_grace_period_seconds,
-            deployment_minimum_healthy_percent=100,
-            deployment_maximum_percent=200,
-            deployment_circuit_breaker=ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
-            deployment_configuration=deployment,
-            alarms=ecs.ServiceAlarmsArgs(alarm_names=[alarm.name for alarm in alarms], enable=True, rollback=True),
-            availability_zone_rebalancing="ENABLED",
-            enable_execute_command=False,
-            enable_ecs_managed_tags=True,
-            propagate_tags="SERVICE",
-            tags=self._tagged(name),
-            opts=self._child(depends_on=depends_on, ignore_changes=ignore),
-        )
-
-    def _infrastructure_role(self) -> tuple[iam.Role, iam.RolePolicyAttachment]:
-        # The trust policy AWS documents for it: ECS assumes this role without source conditions.
-        role = self._role("ecs-infrastructure", {"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-        # AWS's managed policy: its write statements are limited to ELB target groups, listeners and
-        # rules, and ECS revises it as the deployment controller changes (v6 by 2026); a hand-copied
-        # subset would break deploys silently the day ECS needs one more call.
-        attachment = iam.RolePolicyAttachment(
-            f"{self._name}-ecs-infrastructure",
-            role=role.name,
-            policy_arn="arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers",
-            opts=self._child(),
-        )
-        return role, attachment
-
-    def _autoscaling(self, args: FargateAlbServiceArgs, service: ecs.Service, alb: lb.LoadBalancer,
-                     target_groups: list[lb.TargetGroup]) -> None:
-        name = f"{self._name}-scaling"
-        target = appautoscaling.Target(
-            name,
-            service_namespace="ecs",
-            scalable_dimension="ecs:service:DesiredCount",
-            resource_id=pulumi.Output.concat("service/", self.cluster_name, "/", service.name),
-            min_capacity=args.min_tasks,
-            max_capacity=args.max_tasks,
-            tags=self._tagged(name),
-            opts=self._child(),
-        )
-        self._tracking_policy("cpu", target, args.cpu_target_percent, {"predefined_metric_specification": {
-            "predefined_metric_type": "ECSServiceAverageCPUUtilization"}})
-        if len(target_groups) == 1:
-            self._tracking_policy("requests", target, args.requests_per_target, {"predefined_metric_specification": {
-                "predefined_metric_type": "ALBRequestCountPerTarget",
-                "resource_label": pulumi.Output.concat(alb.arn_suffix, "/", target_groups[0].arn_suffix)}})
-            return
-        # With traffic shifting the serving group alternates between deploys; the predefined metric is
-        # bound to one group and would read zero half the time. The busier group's count is the truth.
-        queries: list[dict[str, Any]] = [{
-            "id": f"group{index}",
-            "return_data": False,
-            "metric_stat": {"stat": "Sum", "metric": {
-                "namespace": "AWS/ApplicationELB", "metric_name": "RequestCountPerTarget",
-                "dimensions": [{"name": "TargetGroup", "value": group.arn_suffix}]}},
-        } for index, group in enumerate(target_groups)]
-        queries.append({"id": "busiest", "expression": "MAX([FILL(group0, 0), FILL(group1, 0)])",
-                        "label": "Requests per task (busier target group)", "return_data": True})
-        self._tracking_policy("requests", target, args.requests_per_target,
-                              {"customized_metric_specification": {"metrics": queries}})
-
-    def _tracking_policy(self, suffix: str, target: appautoscaling.Target, target_value: float,
-                         metric: dict[str, Any]) -> None:
-        appautoscaling.Policy(
-            f"{self._name}-{suffix}",
-            policy_type="TargetTrackingScaling",
-            service_namespace=target.service_namespace,
-            scalable_dimension=target.scalable_dimension,
-            resource_id=target.resource_id,
-            target_tracking_scaling_policy_configuration={
-                "target_value": target_value,
-                # Out fast (a minute), in slowly (five): flapping costs more than a spare task.
-                "scale_out_cooldown": 60,
-                "scale_in_cooldown": 300,
-                **metric,
-            },
-            opts=self._child(),
-        )
-
-def _metric_query(query_id: str, metric_name: str, stat: str, dimensions: dict) -> cloudwatch.MetricAlarmMetricQueryArgs:
-    return cloudwatch.MetricAlarmMetricQueryArgs(
-        id=query_id,
-        return_data=False,
-        metric=cloudwatch.MetricAlarmMetricQueryMetricArgs(
-            namespace="AWS/ApplicationELB", metric_name=metric_name, stat=stat,
-            period=_ALARM_PERIOD_SECONDS, dimensions=dimensions),
+def _cluster(children: Children, args: FargateAlbServiceArgs) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+    if args.cluster_arn is not None:
+        arn = pulumi.Output.from_input(args.cluster_arn)
+        return arn, arn.apply(lambda value: value.rsplit("/", 1)[-1])
+    name = children.name("cluster")
+    cluster = ecs.Cluster(
+        name,
+        settings=[ecs.ClusterSettingArgs(name="containerInsights", value=args.container_insights)],
+        tags=children.tagged(name),
+        opts=children.opts(),
     )
-
-
-def _shifting_configuration(args: FargateAlbServiceArgs) -> ecs.ServiceDeploymentConfigurationArgs:
-    deployment = ecs.ServiceDeploymentConfigurationArgs(strategy=args.deployment_strategy,
-                                                        bake_time_in_minutes=str(args.bake_time_minutes))
-    if args.deployment_strategy == "CANARY":
-        deployment.canary_configuration = ecs.ServiceDeploymentConfigurationCanaryConfigurationArgs(
-            canary_percent=args.canary_percent,
-            canary_bake_time_in_minutes=str(args.canary_bake_time_minutes))
-    elif args.deployment_strategy == "LINEAR":
-        deployment.linear_configuration = ecs.ServiceDeploymentConfigurationLinearConfigurationArgs(
-            step_percent=args.linear_step_percent,
-            step_bake_time_in_minutes=str(args.linear_step_bake_time_minutes))
-    return deployment
-
-
-def _slug(cidr: str) -> str:
-    return cidr.replace(".", "-").replace("/", "-")
+    return cluster.arn, cluster.name

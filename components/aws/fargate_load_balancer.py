@@ -1,0 +1,130 @@
+"""Load balancer of a :class:`~components.aws.fargate_service.FargateAlbService`: the ALB, its
+target groups, its listeners and, for traffic-shifting deploys, the production listener rule."""
+
+from typing import TYPE_CHECKING
+
+import pulumi
+from pulumi_aws import ec2, lb
+
+from components.aws.fargate_children import Children
+
+if TYPE_CHECKING:
+    from components.aws.fargate_service import FargateAlbServiceArgs
+
+HTTPS_PORT, HTTP_PORT = 443, 80
+
+
+def target_group(children: Children, suffix: str, args: "FargateAlbServiceArgs") -> lb.TargetGroup:
+    """A target group of the service's tasks, health-checked on ``health_check_path``."""
+    name = children.name(suffix)
+    return lb.TargetGroup(
+        name,
+        vpc_id=args.vpc_id,
+        port=args.container_port,
+        protocol="HTTP",
+        target_type="ip",  # awsvpc tasks register by IP
+        deregistration_delay=args.deregistration_delay_seconds,
+        health_check=lb.TargetGroupHealthCheckArgs(
+            enabled=True,
+            path=args.health_check_path,
+            port="traffic-port",
+            protocol="HTTP",
+            matcher="200-399",
+            interval=args.health_check_interval_seconds,
+            timeout=min(5, args.health_check_interval_seconds - 1),
+            healthy_threshold=2,
+            unhealthy_threshold=3,
+        ),
+        tags=children.tagged(name),
+        opts=children.opts(),
+    )
+
+
+def load_balancer(children: Children, args: "FargateAlbServiceArgs", alb_sg: ec2.SecurityGroup) -> lb.LoadBalancer:
+    """The application load balancer, internal unless ``args.internal`` is false."""
+    name = children.name("alb")
+    access_logs = None
+    if args.access_logs_bucket is not None:
+        access_logs = lb.LoadBalancerAccessLogsArgs(bucket=args.access_logs_bucket, enabled=True,
+                                                    prefix=children.prefix)
+    return lb.LoadBalancer(
+        name,
+        load_balancer_type="application",
+        internal=args.internal,
+        subnets=args.private_subnet_ids if args.internal else args.public_subnet_ids,
+        security_groups=[alb_sg.id],
+        # Requests with malformed headers are a request-smuggling vector; the app never needs them.
+        drop_invalid_header_fields=True,
+        idle_timeout=args.idle_timeout_seconds,
+        enable_deletion_protection=args.deletion_protection,
+        access_logs=access_logs,
+        tags=children.tagged(name),
+        opts=children.opts(),
+    )
+
+
+def listeners(children: Children, args: "FargateAlbServiceArgs", alb: lb.LoadBalancer,
+              target_group: lb.TargetGroup) -> tuple[lb.Listener, list[lb.Listener]]:
+    """``(listener serving the app, all listeners)``: HTTPS plus an HTTP redirect with a certificate,
+    else plain HTTP (with a warning)."""
+    forward = lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)
+    http_name = children.name("http")
+    if args.certificate_arn is None:
+        pulumi.log.warn(
+            f"{children.prefix}: no certificate_arn, so the load balancer serves plain HTTP on port 80; "
+            "pass an ACM certificate before this service carries real data.",
+            resource=children.parent,
+        )
+        http = lb.Listener(http_name, load_balancer_arn=alb.arn, port=HTTP_PORT, protocol="HTTP",
+                           default_actions=[forward], tags=children.tagged(http_name), opts=children.opts())
+        return http, [http]
+
+    https_name = children.name("https")
+    https = lb.Listener(
+        https_name,
+        load_balancer_arn=alb.arn,
+        port=HTTPS_PORT,
+        protocol="HTTPS",
+        certificate_arn=args.certificate_arn,
+        ssl_policy=args.ssl_policy,
+        default_actions=[forward],
+        # Browsers and clients that saw HTTPS once never fall back to HTTP for a year.
+        routing_http_response_strict_transport_security_header_value="max-age=31536000",
+        routing_http_response_x_content_type_options_header_value="nosniff",
+        tags=children.tagged(https_name),
+        opts=children.opts(),
+    )
+    redirect = lb.ListenerDefaultActionArgs(
+        type="redirect",
+        redirect=lb.ListenerDefaultActionRedirectArgs(protocol="HTTPS", port=str(HTTPS_PORT),
+                                                      status_code="HTTP_301"),
+    )
+    http = lb.Listener(http_name, load_balancer_arn=alb.arn, port=HTTP_PORT, protocol="HTTP",
+                       default_actions=[redirect], tags=children.tagged(http_name), opts=children.opts())
+    return https, [https, http]
+
+
+def production_rule(children: Children, listener: lb.Listener,
+                    target_groups: list[lb.TargetGroup]) -> lb.ListenerRule:
+    """The listener rule ECS re-weights between the two target groups during a traffic-shifting deploy."""
+    # ECS shifts traffic by re-weighting this rule's forward action; it must match every request
+    # so the listener's default action is never used while a deploy is under way.
+    name = children.name("production")
+    return lb.ListenerRule(
+        name,
+        listener_arn=listener.arn,
+        priority=1,
+        conditions=[lb.ListenerRuleConditionArgs(
+            path_pattern=lb.ListenerRuleConditionPathPatternArgs(values=["/*"]))],
+        actions=[lb.ListenerRuleActionArgs(
+            type="forward",
+            forward=lb.ListenerRuleActionForwardArgs(target_groups=[
+                lb.ListenerRuleActionForwardTargetGroupArgs(arn=target_groups[0].arn, weight=100),
+                lb.ListenerRuleActionForwardTargetGroupArgs(arn=target_groups[1].arn, weight=0),
+            ]),
+        )],
+        tags=children.tagged(name),
+        # The weights belong to ECS after the first deploy; resetting them would send all traffic
+        # to whichever group is idle.
+        opts=children.opts(ignore_changes=["actions"]),
+    )

@@ -1,0 +1,55 @@
+"""Security groups of a :class:`~components.aws.fargate_service.FargateAlbService`: clients reach
+only the load balancer, the load balancer reaches only the tasks, and the tasks reach HTTPS anywhere
+plus the VPC ports the caller names."""
+
+from typing import TYPE_CHECKING
+
+from pulumi_aws import ec2, vpc
+
+from components.aws.fargate_children import Children
+from components.aws.fargate_load_balancer import HTTP_PORT, HTTPS_PORT
+
+if TYPE_CHECKING:
+    from components.aws.fargate_service import FargateAlbServiceArgs
+
+
+def security_groups(children: Children, args: "FargateAlbServiceArgs") -> tuple[ec2.SecurityGroup, ec2.SecurityGroup]:
+    """The load balancer's and the tasks' security groups, with their rules."""
+    # Rules are separate resources: the two groups reference each other, and inline rules would
+    # make that a dependency cycle.
+    alb_sg = _security_group(children, "alb", args, "Load balancer of the service: clients in, tasks out")
+    service_sg = _security_group(children, "service", args, "Tasks of the service: load balancer in, HTTPS out")
+
+    listener_ports = [HTTPS_PORT, HTTP_PORT] if args.certificate_arn is not None else [HTTP_PORT]
+    for cidr in args.allowed_cidrs if args.allowed_cidrs is not None else [args.vpc_cidr_block]:
+        for port in listener_ports:
+            _rule(children, vpc.SecurityGroupIngressRule, f"alb-in-{port}-{_slug(cidr)}", alb_sg, port,
+                  f"{'HTTPS' if port == HTTPS_PORT else 'HTTP'} from {cidr}", cidr_ipv4=cidr)
+    # The ALB may only talk to the tasks, on the container port (health checks use it too).
+    _rule(children, vpc.SecurityGroupEgressRule, "alb-to-service", alb_sg, args.container_port,
+          "To the service's tasks", referenced_security_group_id=service_sg.id)
+    _rule(children, vpc.SecurityGroupIngressRule, "service-from-alb", service_sg, args.container_port,
+          "From the load balancer only", referenced_security_group_id=alb_sg.id)
+    _rule(children, vpc.SecurityGroupEgressRule, "service-https-out", service_sg, HTTPS_PORT,
+          "HTTPS to AWS APIs (ECR, Secrets Manager, Logs, S3)", cidr_ipv4="0.0.0.0/0")
+    for port in args.egress_vpc_ports:
+        _rule(children, vpc.SecurityGroupEgressRule, f"service-vpc-{port}", service_sg, port,
+              f"TCP {port} inside the VPC", cidr_ipv4=args.vpc_cidr_block)
+    return alb_sg, service_sg
+
+
+def _security_group(children: Children, suffix: str, args: "FargateAlbServiceArgs",
+                    description: str) -> ec2.SecurityGroup:
+    name = children.name(f"{suffix}-sg")
+    return ec2.SecurityGroup(name, vpc_id=args.vpc_id, description=description, tags=children.tagged(name),
+                             opts=children.opts())
+
+
+def _rule(children: Children, kind, suffix: str, group, port: int, description: str, **peer) -> None:
+    name = children.name(suffix)
+    kind(name, security_group_id=group.id, ip_protocol="tcp", from_port=port, to_port=port,
+         description=description, tags=children.tagged(name), opts=children.opts(), **peer)
+
+
+def _slug(cidr: str) -> str:
+    return cidr.replace(".", "-").replace("/", "-")
