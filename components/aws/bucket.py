@@ -8,13 +8,13 @@ from pulumi_aws import elb, get_caller_identity, s3
 from components.aws.data_helpers import (
     access_policy_json,
     check_kms_key_arn,
-    check_range,
     deny_insecure_transport,
     policy_json,
     rotating_key,
 )
 from components.aws.limits import check_auto_name
 from components.tagging import child_tags
+from components.validation import check_range
 
 _MAX_BUCKET_NAME = 63
 

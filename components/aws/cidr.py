@@ -16,6 +16,8 @@ Layout of a VPC ``/p`` (the ``/16`` sizes in brackets):
 import ipaddress
 from dataclasses import dataclass
 
+from components.validation import check_range
+
 TIERS: tuple[str, ...] = ("public", "private", "isolated")
 MAX_ZONES = 8
 """Slots reserved per tier; no AWS region has more than 6 usable zones today."""
@@ -44,8 +46,7 @@ def plan_subnets(vpc_cidr: str, zone_count: int, tiers: tuple[str, ...] | list[s
     Raises ``ValueError`` naming the argument and the fix for an unusable input.
     """
     network = vpc_network(vpc_cidr)
-    if not 1 <= zone_count <= MAX_ZONES:
-        raise ValueError(f"zone_count={zone_count} is out of range: use 1 to {MAX_ZONES} availability zones.")
+    check_range("zone_count", zone_count, 1, MAX_ZONES, " availability zones")
     unknown = [t for t in tiers if t not in _LAYOUT]
     if unknown:
         raise ValueError(f"tiers={list(tiers)} contains unknown tier {unknown[0]!r}: use any of {list(TIERS)}.")

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_aws import ecr, get_partition
 
-from components.aws.data_helpers import check_kms_key_arn, check_range, policy_json
+from components.aws.data_helpers import check_kms_key_arn, policy_json
 from components.tagging import child_tags
+from components.validation import check_range
 
 PULL_ACTIONS = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
 """What ``docker pull`` needs on the repository; the puller's own IAM policy also needs
@@ -153,7 +154,7 @@ def _validate(name: str, args: ContainerRepositoryArgs) -> None:
     check_kms_key_arn("kms_key_arn", args.kms_key_arn)
     check_range("untagged_expiry_days", args.untagged_expiry_days, 1, 365)
     check_range("keep_tagged_images", args.keep_tagged_images, 1, 100_000,
-                "ECR's default images-per-repository quota")
+                " (ECR's default images-per-repository quota)")
     for account in args.pull_account_ids:
         if not _ACCOUNT_ID.match(account):
             raise ValueError(f"pull_account_ids contains {account!r}, which is not a 12-digit AWS account ID.")

@@ -1,6 +1,6 @@
 """Building blocks the data components (PostgresDatabase, QueueWithDlq, RedisCache, Bucket) share.
 
-Private to ``components.aws``: range checks with the project's error wording, a rotating KMS key,
+Private to ``components.aws``: ARN and non-empty checks, a rotating KMS key,
 the deny-without-TLS statement, IAM policy JSON, and a security group that admits one port only
 from named security groups.
 """
@@ -28,13 +28,6 @@ KEY_ADMIN_ACTIONS = [
 ]
 """What the account root (through IAM policies) may do with a key it owns: manage and use it, never ``kms:*``,
 so a key policy cannot lock the account out and grants nothing beyond key administration and use."""
-
-
-def check_range(argument: str, value: int, low: int, high: int, why: str = "") -> None:
-    """Raise ``ValueError`` unless ``low <= value <= high``; ``why`` names the AWS limit."""
-    if not low <= value <= high:
-        suffix = f" ({why})" if why else ""
-        raise ValueError(f"{argument}={value} is out of range: use {low} to {high}{suffix}.")
 
 
 def check_not_empty(argument: str, values: Sequence[Any], fix: str) -> None:

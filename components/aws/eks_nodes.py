@@ -11,6 +11,7 @@ import pulumi
 from pulumi_aws import ec2, eks, iam
 
 from components.tagging import child_tags
+from components.validation import check_range
 
 CAPACITY_TYPES = ("ON_DEMAND", "SPOT")
 """Purchase options of a managed node group."""
@@ -59,9 +60,7 @@ def check_scaling(prefix: str, min_size: int, desired_size: int, max_size: int) 
 
 
 def check_root_volume(argument: str, gib: int) -> None:
-    low, high = ROOT_VOLUME_GIB_RANGE
-    if not low <= gib <= high:
-        raise ValueError(f"{argument}={gib} is out of range: use {low} to {high} GiB (gp3).")
+    check_range(argument, gib, *ROOT_VOLUME_GIB_RANGE, " GiB (gp3)")
 
 
 def check_instance_types(argument: str, instance_types: Sequence[str], example: str) -> None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from components.aws.fargate_iam import check_plain_environment, check_task_role_statements, secret_resource_arn
 from components.aws.fargate_sizes import check_fargate_size
 from components.aws.limits import check_log_retention
+from components.validation import check_range
 
 if TYPE_CHECKING:
     from components.aws.fargate_service import FargateAlbServiceArgs
@@ -25,9 +26,8 @@ def validate(args: "FargateAlbServiceArgs") -> None:
     if args.cpu_architecture not in ("ARM64", "X86_64"):
         raise ValueError(f"cpu_architecture={args.cpu_architecture!r} is not a Fargate architecture: "
                          "use 'ARM64' or 'X86_64'.")
-    if not 1024 <= args.container_port <= 65535:
-        raise ValueError(f"container_port={args.container_port} is out of range: use 1024 to 65535 "
-                         "(the container runs as a non-root user, which cannot bind lower ports).")
+    check_range("container_port", args.container_port, 1024, 65535,
+                " (the container runs as a non-root user, which cannot bind lower ports)")
     if args.user.split(":")[0] in ("0", "root", ""):
         raise ValueError(f"user={args.user!r} runs the container as root: use a non-root UID such as '10001'.")
     if args.container_insights not in ("enabled", "enhanced", "disabled"):
@@ -70,9 +70,9 @@ def _validate_network(args: "FargateAlbServiceArgs") -> None:
     if not args.ssl_policy.startswith("ELBSecurityPolicy-TLS13-"):
         raise ValueError(f"ssl_policy={args.ssl_policy!r} allows TLS older than 1.2 or lacks TLS 1.3: "
                          f"use an ELBSecurityPolicy-TLS13-* policy such as {TLS13_POLICY!r}.")
-    _check_range(args, "idle_timeout_seconds", 1, 4000)
-    _check_range(args, "deregistration_delay_seconds", 0, 3600)
-    _check_range(args, "health_check_interval_seconds", 5, 300)
+    check_range("idle_timeout_seconds", args.idle_timeout_seconds, 1, 4000)
+    check_range("deregistration_delay_seconds", args.deregistration_delay_seconds, 0, 3600)
+    check_range("health_check_interval_seconds", args.health_check_interval_seconds, 5, 300)
     if args.health_check_grace_period_seconds < 0:
         raise ValueError(f"health_check_grace_period_seconds={args.health_check_grace_period_seconds} "
                          "is negative: use 0 or more.")
@@ -116,12 +116,6 @@ def _validate_deployment(args: "FargateAlbServiceArgs") -> None:
         raise ValueError(f"deployment_strategy={args.deployment_strategy!r} is not an ECS deployment strategy: "
                          f"use one of {', '.join(strategies)}.")
     for argument in ("bake_time_minutes", "canary_bake_time_minutes", "linear_step_bake_time_minutes"):
-        _check_range(args, argument, 0, 1440, " minutes")
-    _check_range(args, "canary_percent", 0.1, 100)
-    _check_range(args, "linear_step_percent", 3, 100)
-
-
-def _check_range(args: "FargateAlbServiceArgs", argument: str, low: float, high: float, unit: str = "") -> None:
-    value = getattr(args, argument)
-    if not low <= value <= high:
-        raise ValueError(f"{argument}={value} is out of range: use {low} to {high}{unit}.")
+        check_range(argument, getattr(args, argument), 0, 1440, " minutes")
+    check_range("canary_percent", args.canary_percent, 0.1, 100)
+    check_range("linear_step_percent", args.linear_step_percent, 3, 100)

@@ -12,12 +12,12 @@ from components.aws.data_helpers import (
     admit_client,
     check_kms_key_arn,
     check_not_empty,
-    check_range,
     rotating_key,
     security_group_admitting,
 )
 from components.aws.limits import check_auto_name, check_log_retention
 from components.tagging import child_tags
+from components.validation import check_range
 
 PORT = 5432
 MIN_MAJOR_VERSION = 16
@@ -336,7 +336,7 @@ def _validate(name: str, args: PostgresDatabaseArgs) -> str:
     if not args.instance_class.startswith("db."):
         raise ValueError(f"instance_class={args.instance_class!r} is not an RDS class: use a 'db.' class such as "
                          "'db.t4g.micro'.")
-    check_range("allocated_storage_gb", args.allocated_storage_gb, 20, _MAX_STORAGE_GB, "gp3 limits of RDS PostgreSQL")
+    check_range("allocated_storage_gb", args.allocated_storage_gb, 20, _MAX_STORAGE_GB, " (gp3 limits of RDS PostgreSQL)")
     minimum_ceiling = -(-args.allocated_storage_gb * 11 // 10)  # ceil(110%) in integers: 100 * 1.1 > 110.0
     if args.max_allocated_storage_gb and not minimum_ceiling <= args.max_allocated_storage_gb <= _MAX_STORAGE_GB:
         raise ValueError(
@@ -344,7 +344,7 @@ def _validate(name: str, args: PostgresDatabaseArgs) -> str:
             f"{args.allocated_storage_gb}: use {minimum_ceiling} to {_MAX_STORAGE_GB} (RDS needs 10% headroom), "
             "or 0 to turn storage autoscaling off."
         )
-    check_range("backup_retention_days", args.backup_retention_days, 1, 35, "RDS automated backups")
+    check_range("backup_retention_days", args.backup_retention_days, 1, 35, " (RDS automated backups)")
     retentions = {7, 731, *(31 * months for months in range(1, 24))}
     if args.performance_insights_retention_days not in retentions:
         raise ValueError(

@@ -10,12 +10,12 @@ from pulumi_aws import cloudwatch, sqs
 from components.aws.data_helpers import (
     access_policy_json,
     check_kms_key_arn,
-    check_range,
     deny_insecure_transport,
     policy_json,
 )
 from components.aws.limits import check_auto_name
 from components.tagging import child_tags
+from components.validation import check_range
 
 DLQ_RETENTION_SECONDS = 1_209_600
 """14 days, SQS's maximum. For standard queues a message keeps its original enqueue time when it moves
@@ -214,9 +214,9 @@ class QueueWithDlq(pulumi.ComponentResource):
 
 def _validate(name: str, args: QueueWithDlqArgs) -> None:
     check_range("max_receive_count", args.max_receive_count, 1, 1000)
-    check_range("visibility_timeout_seconds", args.visibility_timeout_seconds, 0, 43_200, "12 hours")
+    check_range("visibility_timeout_seconds", args.visibility_timeout_seconds, 0, 43_200, " (12 hours)")
     check_range("message_retention_seconds", args.message_retention_seconds, 60, DLQ_RETENTION_SECONDS,
-                "1 minute to 14 days")
+                " (1 minute to 14 days)")
     check_range("receive_wait_time_seconds", args.receive_wait_time_seconds, 0, 20)
     if args.content_based_deduplication and not args.fifo:
         raise ValueError(

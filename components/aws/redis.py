@@ -10,11 +10,11 @@ from pulumi_aws import elasticache
 from components.aws.data_helpers import (
     check_kms_key_arn,
     check_not_empty,
-    check_range,
     security_group_admitting,
 )
 from components.aws.limits import check_auto_name
 from components.tagging import child_tags
+from components.validation import check_range
 
 PORT = 6379
 Engine = Literal["valkey", "redis"]
@@ -187,13 +187,13 @@ def _validate(name: str, args: RedisCacheArgs) -> None:
     if not args.node_type.startswith("cache."):
         raise ValueError(f"node_type={args.node_type!r} is not an ElastiCache node type: use a 'cache.' type such "
                          "as 'cache.t4g.micro'.")
-    check_range("num_cache_clusters", args.num_cache_clusters, 1, 6, "a primary and up to 5 replicas")
+    check_range("num_cache_clusters", args.num_cache_clusters, 1, 6, " (a primary and up to 5 replicas)")
     if args.multi_az_enabled and args.num_cache_clusters < 2:
         raise ValueError(
             f"multi_az_enabled=True needs at least 2 nodes, got num_cache_clusters={args.num_cache_clusters}: "
             "set num_cache_clusters=2 or more, or leave multi_az_enabled unset."
         )
-    check_range("snapshot_retention_limit", args.snapshot_retention_limit, 0, 35, "days")
+    check_range("snapshot_retention_limit", args.snapshot_retention_limit, 0, 35, " (days)")
     if args.auth_token is not None and args.user_group_ids:
         raise ValueError(
             "auth_token and user_group_ids are both set: ElastiCache takes one authentication mode; "

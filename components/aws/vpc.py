@@ -10,6 +10,7 @@ from pulumi_aws import cloudwatch, ec2, get_availability_zones, get_caller_ident
 from components.aws.cidr import MAX_ZONES, TIERS, plan_subnets, vpc_network
 from components.aws.limits import check_auto_name, check_log_retention
 from components.tagging import child_tags
+from components.validation import check_range
 
 NatStrategy = Literal["none", "single", "one_per_az"]
 
@@ -342,8 +343,7 @@ def _available_zones(count: int, opts: pulumi.ResourceOptions) -> list[str]:
 def _validate(name: str, args: VpcArgs) -> None:
     check_auto_name(name, "-flow-logs", 64, "flow-log IAM role")
     vpc_network(args.cidr_block)
-    if not 1 <= args.zone_count <= MAX_ZONES:
-        raise ValueError(f"zone_count={args.zone_count} is out of range: use 1 to {MAX_ZONES} availability zones.")
+    check_range("zone_count", args.zone_count, 1, MAX_ZONES, " availability zones")
     if args.availability_zones is not None and len(args.availability_zones) < args.zone_count:
         raise ValueError(
             f"availability_zones={args.availability_zones} names fewer zones than zone_count={args.zone_count}: "

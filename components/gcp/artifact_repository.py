@@ -8,6 +8,7 @@ from pulumi_gcp import artifactregistry
 
 from components.gcp.iam_members import check_members
 from components.tagging import gcp_labels
+from components.validation import check_range
 
 READER_ROLE = "roles/artifactregistry.reader"
 SECONDS_PER_DAY = 86_400
@@ -158,10 +159,8 @@ def _validate(name: str, args: ArtifactRepositoryArgs) -> None:
     if not _REPOSITORY_ID.match(repository_id):
         raise ValueError(f"repository_id={repository_id!r} is not a repository ID: use at most 63 lower-case letters, "
                          "digits and '-', starting with a letter (pass repository_id explicitly).")
-    if not 1 <= args.untagged_expiry_days <= 365:
-        raise ValueError(f"untagged_expiry_days={args.untagged_expiry_days} is out of range: use 1 to 365.")
-    if args.keep_recent_versions < 1:
-        raise ValueError(f"keep_recent_versions={args.keep_recent_versions} is out of range: use 1 or more.")
+    check_range("untagged_expiry_days", args.untagged_expiry_days, 1, 365)
+    check_range("keep_recent_versions", args.keep_recent_versions, 1)
     if args.delete_tagged_after_days is not None and not 1 <= args.delete_tagged_after_days <= 3650:
         raise ValueError(f"delete_tagged_after_days={args.delete_tagged_after_days} is out of range: use 1 to 3650, "
                          "or None to keep tagged images.")

@@ -10,6 +10,7 @@ from pulumi_gcp import cloudrunv2, organizations, projects, secretmanager, servi
 from components.credentials import credential_marker
 from components.gcp.iam_members import check_members
 from components.tagging import gcp_labels
+from components.validation import check_range
 
 Ingress = Literal["INGRESS_TRAFFIC_INTERNAL_ONLY", "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER", "INGRESS_TRAFFIC_ALL"]
 INGRESS_SETTINGS: tuple[str, ...] = Ingress.__args__
@@ -319,9 +320,7 @@ def _validate(name: str, args: CloudRunServiceArgs) -> None:
     _validate_capacity(args)
     _validate_environment(args)
     _validate_probes(args)
-    if not 1 <= args.request_timeout_seconds <= MAX_REQUEST_TIMEOUT_SECONDS:
-        raise ValueError(f"request_timeout_seconds={args.request_timeout_seconds} is out of range: "
-                         f"use 1 to {MAX_REQUEST_TIMEOUT_SECONDS} seconds.")
+    check_range("request_timeout_seconds", args.request_timeout_seconds, 1, MAX_REQUEST_TIMEOUT_SECONDS, " seconds")
 
 
 def _validate_identity(args: CloudRunServiceArgs) -> None:
@@ -346,14 +345,11 @@ def _validate_identity(args: CloudRunServiceArgs) -> None:
 def _validate_capacity(args: CloudRunServiceArgs) -> None:
     if args.min_instances < 0:
         raise ValueError(f"min_instances={args.min_instances} is negative: use 0 (scale to zero) or more.")
-    if not 1 <= args.max_instances <= 1000:
-        raise ValueError(f"max_instances={args.max_instances} is out of range: use 1 to 1000.")
+    check_range("max_instances", args.max_instances, 1, 1000)
     if args.min_instances > args.max_instances:
         raise ValueError(f"min_instances={args.min_instances} exceeds max_instances={args.max_instances}: "
                          "raise max_instances or lower min_instances.")
-    if not 1 <= args.max_instance_request_concurrency <= 1000:
-        raise ValueError(f"max_instance_request_concurrency={args.max_instance_request_concurrency} is out of range: "
-                         "use 1 to 1000.")
+    check_range("max_instance_request_concurrency", args.max_instance_request_concurrency, 1, 1000)
     if args.cpu not in CPU_MEMORY_MIB:
         raise ValueError(f"cpu={args.cpu} is not a Cloud Run CPU count: use one of {list(CPU_MEMORY_MIB)}.")
     low, high = CPU_MEMORY_MIB[args.cpu]
@@ -399,18 +395,13 @@ def _validate_environment(args: CloudRunServiceArgs) -> None:
 
 
 def _validate_probes(args: CloudRunServiceArgs) -> None:
-    if not 1 <= args.container_port <= 65535:
-        raise ValueError(f"container_port={args.container_port} is out of range: use 1 to 65535.")
+    check_range("container_port", args.container_port, 1, 65535)
     for argument in ("startup_probe_path", "liveness_probe_path"):
         path = getattr(args, argument)
         if path is not None and not path.startswith("/"):
             raise ValueError(f"{argument}={path!r} must be an absolute HTTP path: start it with '/', e.g. '/healthz'.")
-    if not 1 <= args.startup_probe_period_seconds <= 240:
-        raise ValueError(f"startup_probe_period_seconds={args.startup_probe_period_seconds} is out of range: "
-                         "use 1 to 240.")
-    if args.startup_probe_failure_threshold < 1:
-        raise ValueError(f"startup_probe_failure_threshold={args.startup_probe_failure_threshold} is out of range: "
-                         "use 1 or more.")
+    check_range("startup_probe_period_seconds", args.startup_probe_period_seconds, 1, 240)
+    check_range("startup_probe_failure_threshold", args.startup_probe_failure_threshold, 1)
     limit = STARTUP_PROBE_LIMIT_SECONDS[args.gpu is not None]
     total = args.startup_probe_period_seconds * args.startup_probe_failure_threshold
     if total > limit:

@@ -9,7 +9,8 @@ import pulumi
 from pulumi_kubernetes.batch.v1 import CronJob
 from pulumi_kubernetes.networking.v1 import NetworkPolicy
 
-from components.k8s.pod import KubeWorkload, WorkloadArgs, in_range, validate_workload
+from components.k8s.pod import KubeWorkload, WorkloadArgs, validate_workload
+from components.validation import check_range
 
 ConcurrencyPolicy = Literal["Forbid", "Replace", "Allow"]
 
@@ -187,10 +188,10 @@ def _validate(name: str, args: KubeCronJobArgs) -> None:
             f"concurrency_policy={args.concurrency_policy!r} is not a CronJob concurrency policy: "
             "use 'Forbid', 'Replace' or 'Allow'."
         )
-    in_range("backoff_limit", args.backoff_limit, 0, 10, " retries")
-    in_range("active_deadline_seconds", args.active_deadline_seconds, 1, None, " seconds")
-    in_range("starting_deadline_seconds", args.starting_deadline_seconds, 10, None,
-             " seconds (the controller checks schedules every 10 seconds)")
+    check_range("backoff_limit", args.backoff_limit, 0, 10, " retries")
+    check_range("active_deadline_seconds", args.active_deadline_seconds, 1, None, " seconds")
+    check_range("starting_deadline_seconds", args.starting_deadline_seconds, 10, None,
+                " seconds (the controller checks schedules every 10 seconds)")
     for arg in ("successful_jobs_history_limit", "failed_jobs_history_limit"):
-        in_range(arg, getattr(args, arg), 0, None, " Jobs")
-    in_range("ttl_seconds_after_finished", args.ttl_seconds_after_finished, 0, None, " seconds")
+        check_range(arg, getattr(args, arg), 0, None, " Jobs")
+    check_range("ttl_seconds_after_finished", args.ttl_seconds_after_finished, 0, None, " seconds")

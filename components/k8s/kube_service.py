@@ -13,9 +13,10 @@ from pulumi_kubernetes.core.v1 import Service
 from pulumi_kubernetes.networking.v1 import Ingress, NetworkPolicy
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudget
 
-from components.k8s.pod import KubeWorkload, WorkloadArgs, check_cidrs, check_dns_label, check_labels, in_range, \
+from components.k8s.pod import KubeWorkload, WorkloadArgs, check_cidrs, check_dns_label, check_labels, \
     validate_workload
 from components.tagging import PLATFORM_TAGS
+from components.validation import check_range
 
 IngressScheme = Literal["internal", "internet-facing"]
 
@@ -288,21 +289,21 @@ def _network_policy(args: KubeServiceArgs, selector: dict[str, str]) -> dict:
 
 def _validate(name: str, args: KubeServiceArgs) -> None:
     validate_workload(name, args, max_name_length=63)
-    in_range("container_port", args.container_port, 1024, 65535,
-             " (the container has no capabilities, so it cannot bind a privileged port)")
-    in_range("service_port", args.service_port, 1, 65535, "")
+    check_range("container_port", args.container_port, 1024, 65535,
+                " (the container has no capabilities, so it cannot bind a privileged port)")
+    check_range("service_port", args.service_port, 1, 65535, "")
     for arg in ("health_check_path", "readiness_path"):
         path = getattr(args, arg)
         if path is not None and not path.startswith("/"):
             raise ValueError(f"{arg}={path!r} is not an HTTP path: start it with '/', e.g. '/healthz'.")
-    in_range("startup_timeout_seconds", args.startup_timeout_seconds, 10, 3600, " seconds")
-    in_range("min_replicas", args.min_replicas, 0, None, " replicas")
+    check_range("startup_timeout_seconds", args.startup_timeout_seconds, 10, 3600, " seconds")
+    check_range("min_replicas", args.min_replicas, 0, None, " replicas")
     if args.max_replicas < args.min_replicas:
         raise ValueError(
             f"max_replicas={args.max_replicas} is below min_replicas={args.min_replicas}: "
             "set max_replicas to at least min_replicas."
         )
-    in_range("cpu_target_utilization_percent", args.cpu_target_utilization_percent, 1, 100, " percent")
+    check_range("cpu_target_utilization_percent", args.cpu_target_utilization_percent, 1, 100, " percent")
     _validate_pdb(args)
     for labels in args.allow_from_pod_labels:
         check_labels("allow_from_pod_labels", labels)

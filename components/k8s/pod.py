@@ -27,6 +27,7 @@ from pulumi_kubernetes.core.v1 import Namespace, ServiceAccount
 from pulumi_kubernetes.provider import Provider
 
 from components.credentials import credential_marker
+from components.validation import check_range
 
 DEFAULT_UID = 10001
 """UID and GID the pods run as: high enough to never map to a host or distribution system account."""
@@ -213,13 +214,6 @@ def check_cidrs(arg: str, cidrs: list[str]) -> None:
             )
 
 
-def in_range(arg: str, value: int, low: int, high: int | None, unit: str) -> None:
-    """Raise the standard out-of-range message unless ``low <= value <= high`` (``high`` None: no cap)."""
-    if value < low or (high is not None and value > high):
-        allowed = f"{low} or more" if high is None else (f"{low}" if low == high else f"{low} to {high}")
-        raise ValueError(f"{arg}={value} is out of range: use {allowed}{unit}.")
-
-
 def validate_workload(name: str, args: WorkloadArgs, *, max_name_length: int) -> None:
     """Every check the shared pod arguments need; the components add their own."""
     if len(name) > max_name_length or not _DNS_1035_LABEL.match(name):
@@ -230,21 +224,21 @@ def validate_workload(name: str, args: WorkloadArgs, *, max_name_length: int) ->
     check_dns_label("namespace", args.namespace)
     if isinstance(args.image, str):
         check_image(args.image)
-    in_range("cpu_request_millicores", args.cpu_request_millicores, 1, None, " millicores (1000 = one vCPU)")
+    check_range("cpu_request_millicores", args.cpu_request_millicores, 1, None, " millicores (1000 = one vCPU)")
     if args.cpu_limit_millicores is not None and args.cpu_limit_millicores < args.cpu_request_millicores:
         raise ValueError(
             f"cpu_limit_millicores={args.cpu_limit_millicores} is below cpu_request_millicores="
             f"{args.cpu_request_millicores}: set the limit at or above the request, or leave it None."
         )
-    in_range("memory_request_mib", args.memory_request_mib, 1, None, " MiB")
+    check_range("memory_request_mib", args.memory_request_mib, 1, None, " MiB")
     if args.memory_limit_mib < args.memory_request_mib:
         raise ValueError(
             f"memory_limit_mib={args.memory_limit_mib} is below memory_request_mib={args.memory_request_mib}: "
             "set the limit at or above the request."
         )
-    in_range("gpu_count", args.gpu_count, 0, MAX_GPUS_PER_POD, " GPUs per pod")
+    check_range("gpu_count", args.gpu_count, 0, MAX_GPUS_PER_POD, " GPUs per pod")
     for arg in ("run_as_user", "run_as_group"):
-        in_range(arg, getattr(args, arg), 1000, 2**31 - 1, f" (default {DEFAULT_UID}: never root or a host account)")
+        check_range(arg, getattr(args, arg), 1000, 2**31 - 1, f" (default {DEFAULT_UID}: never root or a host account)")
     if isinstance(args.iam_role_arn, str) and not _ROLE_ARN.match(args.iam_role_arn):
         raise ValueError(
             f"iam_role_arn={args.iam_role_arn!r} is not an IAM role ARN: use 'arn:aws:iam::<account>:role/<name>'."
@@ -289,7 +283,7 @@ def _validate_scratch(args: WorkloadArgs) -> None:
             raise ValueError(f"writable_paths entry {path!r} is not an absolute directory: use e.g. '/tmp'.")
     if len(set(args.writable_paths)) != len(args.writable_paths):
         raise ValueError(f"writable_paths={args.writable_paths} lists a directory twice: list each once.")
-    in_range("scratch_size_limit_mib", args.scratch_size_limit_mib, 1, None, " MiB")
+    check_range("scratch_size_limit_mib", args.scratch_size_limit_mib, 1, None, " MiB")
 
 
 class KubeWorkload(pulumi.ComponentResource):

@@ -3,7 +3,7 @@ import json
 import pulumi
 import pytest
 
-from components.aws.data_helpers import access_policy_json, check_kms_key_arn, check_range, deny_insecure_transport
+from components.aws.data_helpers import access_policy_json, check_kms_key_arn, deny_insecure_transport
 from components.aws.postgres import PostgresDatabase, PostgresDatabaseArgs
 from components.aws.redis import RedisCache, RedisCacheArgs
 from genai_infra.mockcloud import run_under_mocks
@@ -35,13 +35,6 @@ def test_data_stores_admit_their_port_only_from_client_security_groups(program, 
         assert rule.inputs["securityGroupId"] == group.id
         assert not {"cidrIpv4", "cidrIpv6", "prefixListId"} & rule.inputs.keys()
     assert not plan.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
-
-
-def test_check_range_names_argument_value_and_limits():
-    check_range("x", 5, 1, 5)
-    with pytest.raises(ValueError) as error:
-        check_range("retention_days", 40, 1, 35, "AWS limit")
-    assert str(error.value) == "retention_days=40 is out of range: use 1 to 35 (AWS limit)."
 
 
 @pytest.mark.parametrize("value", [None, "arn:aws:kms:eu-west-1:123456789012:key/mrk-1234",
