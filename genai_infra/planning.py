@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from genai_infra.mockcloud import Plan, run_under_mocks
-from stacks.config import PROJECT, ConfigError
+from stacks.config import PROJECT, ConfigError, EnvConfig, load
 
 SECRET_PLACEHOLDER = "OfflinePlaceholderSecret-0000"
 """Stands in for every ``secure:`` value offline: the real one is never decrypted or printed."""
@@ -58,6 +58,11 @@ def read_stack_config(root: Path, stack: str) -> tuple[dict[str, str], list[str]
             config[key] = SECRET_PLACEHOLDER
             secret_keys.append(key)
     return config, secret_keys
+
+
+def stack_settings(stack: str, root: Path) -> EnvConfig:
+    """The validated settings of ``stack`` (budgets, tier...) as the program sees them."""
+    return load(read_stack_config(root, stack)[0], stack, f"stacks/Pulumi.{stack}.yaml")
 
 
 def plan_stack(stack: str, root: Path | None = None) -> Plan:

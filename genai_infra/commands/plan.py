@@ -15,7 +15,6 @@ from rich.console import Console
 from genai_infra import cost, planning, policy_check, report
 from genai_infra.diagram import mermaid
 from genai_infra.mockcloud import Plan
-from stacks import config as stack_config
 from stacks.config import ConfigError
 
 EXIT_CONFIG = 2
@@ -50,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     for name in names:
         try:
             plan = planning.plan_stack(name, root)
-            settings = stack_config.load(planning.read_stack_config(root, name)[0], name, f"stacks/Pulumi.{name}.yaml")
+            settings = planning.stack_settings(name, root)
         except (ConfigError, ValueError) as error:
             # ConfigError: a bad value in the stack file. ValueError: a component refused the
             # arguments the config produced. Either way the user fixes config, not code.

@@ -174,10 +174,7 @@ def test_every_kubernetes_object_is_valid_for_the_cluster_version(plans, stack):
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_estimate_prices_everything_and_fits_the_budget(plans, stack):
-    root = planning.project_dir()
-    from stacks import config
-
-    settings = config.load(planning.read_stack_config(root, stack)[0], stack, f"stacks/Pulumi.{stack}.yaml")
+    settings = planning.stack_settings(stack, planning.project_dir())
     estimate = cost.estimate(plans[stack], settings.monthly_budget_usd + settings.gcp_monthly_budget_usd)
     assert estimate.unpriced == []
     assert not estimate.over_budget
