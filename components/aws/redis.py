@@ -65,11 +65,15 @@ class RedisCacheArgs:
 
     auth_token: pulumi.Input[str] | None = None
     """Password clients send with ``AUTH`` (pass a Pulumi secret, e.g. ``config.require_secret``): 16-128
-    printable characters, specials limited to ``! & # $ ^ < > -``. Default none: only the security group
-    stands between clients and data, so set this (or ``user_group_ids``) in shared environments."""
+    printable characters, specials limited to ``! & # $ ^ < > -``. One of ``auth_token`` and
+    ``user_group_ids`` is required unless ``allow_unauthenticated``."""
 
     user_group_ids: list[pulumi.Input[str]] = field(default_factory=list)
     """ElastiCache RBAC user groups (per-user ACLs) instead of one shared ``auth_token``."""
+
+    allow_unauthenticated: bool = False
+    """Accept a cache with neither ``auth_token`` nor ``user_group_ids``, where only the security group
+    stands between a client and the data. Default off: an open cache is a deliberate choice."""
 
     kms_key_arn: pulumi.Input[str] | None = None
     """Customer-managed key for at-rest encryption. Default none: ElastiCache's AWS-owned key (encryption at
@@ -194,6 +198,11 @@ def _validate(name: str, args: RedisCacheArgs) -> None:
             "set num_cache_clusters=2 or more, or leave multi_az_enabled unset."
         )
     check_range("snapshot_retention_limit", args.snapshot_retention_limit, 0, 35, " (days)")
+    if args.auth_token is None and not args.user_group_ids and not args.allow_unauthenticated:
+        raise ValueError(
+            "neither auth_token nor user_group_ids is set: pass an auth_token (a Pulumi secret) or RBAC "
+            "user_group_ids, or set allow_unauthenticated=True to rely on the security group alone."
+        )
     if args.auth_token is not None and args.user_group_ids:
         raise ValueError(
             "auth_token and user_group_ids are both set: ElastiCache takes one authentication mode; "

@@ -19,7 +19,7 @@ def postgres():
 
 def redis():
     RedisCache("cache", RedisCacheArgs(vpc_id=VPC, subnet_ids=["subnet-0aaaaaaaaaaaaaaaa"],
-                                       allowed_security_group_ids=list(CLIENTS)))
+                                       allowed_security_group_ids=list(CLIENTS), auth_token="a-token-of-20-chars-x"))
 
 
 @pytest.mark.parametrize(("program", "port"), [(postgres, 5432), (redis, 6379)])

@@ -12,7 +12,8 @@ TOKEN = "Xk3-9f!Qz#7m$Lr^Tw<8p>Vb"
 
 
 def plan_cache(**overrides):
-    base = {"vpc_id": "vpc-0123456789abcdef0", "subnet_ids": list(SUBNETS), "allowed_security_group_ids": list(CLIENTS)}
+    base = {"vpc_id": "vpc-0123456789abcdef0", "subnet_ids": list(SUBNETS), "allowed_security_group_ids": list(CLIENTS),
+            "auth_token": TOKEN}
 
     def program():
         cache = RedisCache("cache", RedisCacheArgs(**{**base, **overrides}))
@@ -44,7 +45,8 @@ def test_defaults_are_encrypted_single_valkey_node():
     assert group["automaticFailoverEnabled"] is False and group["multiAzEnabled"] is False
     assert group["snapshotRetentionLimit"] == 1 and group["port"] == 6379
     assert group["autoMinorVersionUpgrade"] is True
-    assert not {"authToken", "userGroupIds", "kmsKeyId"} & group.keys()
+    assert group["authToken"] == "[secret]"
+    assert not {"userGroupIds", "kmsKeyId"} & group.keys()
     assert group["securityGroupIds"] == [plan.one("aws:ec2/securityGroup:SecurityGroup").id]
     subnet_group = plan.one("aws:elasticache/subnetGroup:SubnetGroup")
     assert subnet_group.inputs["subnetIds"] == SUBNETS
@@ -77,7 +79,7 @@ def test_auth_token_is_a_secret_in_state():
 
 def test_rbac_user_groups_and_customer_key():
     key = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
-    group = plan_cache(user_group_ids=["rag-users"], kms_key_arn=key).one(GROUP).inputs
+    group = plan_cache(auth_token=None, user_group_ids=["rag-users"], kms_key_arn=key).one(GROUP).inputs
     assert group["userGroupIds"] == ["rag-users"] and group["kmsKeyId"] == key
     assert "authToken" not in group
 
@@ -119,6 +121,9 @@ def test_outputs_are_the_tls_endpoints():
      "engine_version='7' is not a supported redis version: use major.minor 7.0 or later, e.g. '7.1'."),
     ({"node_type": "t4g.micro"},
      "node_type='t4g.micro' is not an ElastiCache node type: use a 'cache.' type such as 'cache.t4g.micro'."),
+    ({"auth_token": None},
+     "neither auth_token nor user_group_ids is set: pass an auth_token (a Pulumi secret) or RBAC "
+     "user_group_ids, or set allow_unauthenticated=True to rely on the security group alone."),
     ({"auth_token": TOKEN, "user_group_ids": ["rag-users"]},
      "auth_token and user_group_ids are both set: ElastiCache takes one authentication mode; "
      "pass auth_token for one shared password or user_group_ids for per-user RBAC."),
@@ -146,7 +151,8 @@ def test_oldest_supported_versions_are_accepted(engine, version):
 
 def plan_named(name):
     return run_under_mocks(lambda: RedisCache(name, RedisCacheArgs(
-        vpc_id="vpc-0123456789abcdef0", subnet_ids=list(SUBNETS), allowed_security_group_ids=list(CLIENTS))))
+        vpc_id="vpc-0123456789abcdef0", subnet_ids=list(SUBNETS), allowed_security_group_ids=list(CLIENTS),
+        auth_token=TOKEN)))
 
 
 def test_longest_name_whose_auto_named_group_id_fits_40_characters():
@@ -172,3 +178,9 @@ def test_component_names_that_cannot_name_the_replication_group_are_refused(name
     with pytest.raises(ValueError) as error:
         plan_named(name)
     assert str(error.value) == message
+
+
+def test_an_unauthenticated_cache_is_an_explicit_choice():
+    group = plan_cache(auth_token=None, allow_unauthenticated=True).one(GROUP).inputs
+    assert not {"authToken", "userGroupIds"} & group.keys()
+    assert group["transitEncryptionEnabled"] is True
