@@ -3,8 +3,9 @@
 import pulumi
 
 from components.aws import (AlertTopic, AlertTopicArgs, Bucket, BucketArgs, ClusterAddons, ClusterAddonsArgs, EksCluster,
-                            EksClusterArgs, GpuNodePool, GpuNodePoolArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs,
-                            PostgresDatabaseArgs, Vpc, VpcArgs, WorkloadRole, WorkloadRoleArgs)
+                            EksClusterArgs, Karpenter, KarpenterArgs, KarpenterNodePool, KarpenterNodePoolArgs,
+                            NvidiaDevicePlugin, NvidiaDevicePluginArgs, PostgresDatabaseArgs, Vpc, VpcArgs, WorkloadRole,
+                            WorkloadRoleArgs)
 from stacks.config import EnvConfig
 
 
@@ -19,7 +20,8 @@ class Platform(pulumi.ComponentResource):
     alerts: AlertTopic
     load_balancer_logs: Bucket
     cluster: EksCluster
-    gpu_pool: GpuNodePool
+    karpenter: Karpenter
+    gpu_pool: KarpenterNodePool
     workload_dependencies: list[pulumi.Resource]
     """What every Kubernetes workload must be created after (``depends_on``)."""
 
@@ -67,20 +69,26 @@ class Platform(pulumi.ComponentResource):
             protect=settings.protect_stateful,
             tags=tags,
         ), child)
-        addons = ClusterAddons(f"{env}-addons", ClusterAddonsArgs(cluster=self.cluster, tags=tags), child)
-
-        self.gpu_pool = GpuNodePool(f"{env}-gpu", GpuNodePoolArgs(
-            cluster=self.cluster,
-            instance_types=settings.gpu_instance_types,
-            capacity_type=settings.gpu_capacity_type,
-            min_size=settings.gpu_min_size,
-            desired_size=settings.gpu_min_size,
-            max_size=settings.gpu_max_size,
+        # Karpenter provisions the GPU nodes, so the cluster autoscaler (fragile scale-from-zero for managed node
+        # groups, kubernetes/autoscaler#8799) is left out; the system node group keeps its fixed size.
+        addons = ClusterAddons(f"{env}-addons", ClusterAddonsArgs(cluster=self.cluster, cluster_autoscaler=False,
+                                                                  tags=tags), child)
+        self.karpenter = Karpenter(f"{env}-karpenter", KarpenterArgs(cluster=self.cluster,
+                                                                     protect=settings.protect_stateful, tags=tags), child)
+        self.gpu_pool = KarpenterNodePool(f"{env}-gpu", KarpenterNodePoolArgs(
+            karpenter=self.karpenter,
+            preset="gpu-serving",
+            instance_families=settings.gpu_instance_families,
+            capacity_types=["spot" if settings.gpu_capacity_type == "SPOT" else "on-demand"],
+            gpu_limit=settings.gpu_max_gpus,
+            cpu_limit=settings.gpu_max_vcpus,
+            memory_limit_gib=settings.gpu_max_memory_gib,
             tags=tags,
         ), child)
         # Workloads wait for the controllers: Services and Ingresses are admitted by the load balancer
-        # controller's webhooks, and GPU pods are only schedulable once the device plugin advertises GPUs.
-        self.workload_dependencies: list[pulumi.Resource] = [addons]
+        # controller's webhooks, and GPU pods are only schedulable once their NodePool exists and the device
+        # plugin advertises GPUs.
+        self.workload_dependencies: list[pulumi.Resource] = [addons, self.gpu_pool]
         if self.gpu_pool.needs_device_plugin:
             self.workload_dependencies.append(
                 NvidiaDevicePlugin(f"{env}-nvidia", NvidiaDevicePluginArgs(cluster=self.cluster), child))
