@@ -307,6 +307,8 @@ def _validate(name: str, args: KarpenterNodePoolArgs) -> None:
         if not _SIZE.match(size):
             raise ValueError(f"instance_sizes contains {size!r}: use sizes such as 'large', 'xlarge' or '4xlarge' "
                              "(metal and the burstable t sizes are not sized here).")
+        if gpu and size == "large":
+            raise ValueError("instance_sizes contains 'large', which no NVIDIA GPU family has: start at 'xlarge'.")
     capacity_types = args.resolved("capacity_types")
     if not capacity_types or set(capacity_types) - set(CAPACITY_TYPES):
         raise ValueError(f"capacity_types={capacity_types} is invalid: use 'spot' and/or 'on-demand' "
