@@ -144,6 +144,10 @@ SETTINGS: tuple[Setting, ...] = (
             {"dev": 8, "staging": 16, "prod": 32}, _between(4, 1024)),
     Setting("gpuMaxMemoryGib", "integer", "Memory ceiling in GiB over all GPU nodes (NodePool limits).",
             {"dev": 32, "staging": 64, "prod": 64}, _between(16, 8192)),
+    Setting("burstMaxVcpus", "integer", "vCPU ceiling of the general-burst pool (Spot first) that takes CPU overflow.",
+            {"dev": 4, "staging": 8, "prod": 16}, _between(2, 1024)),
+    Setting("burstMaxMemoryGib", "integer", "Memory ceiling in GiB of the general-burst pool.",
+            {"dev": 16, "staging": 32, "prod": 64}, _between(4, 8192)),
     Setting("chatModelMinReplicas", "integer", "Minimum replicas of the chat model server (0 parks it, no GPU node).",
             {"dev": 0, "staging": 0, "prod": 1}, _between(0, 64)),
     # Data
@@ -229,6 +233,8 @@ class EnvConfig:
     gpu_max_gpus: int
     gpu_max_vcpus: int
     gpu_max_memory_gib: int
+    burst_max_vcpus: int
+    burst_max_memory_gib: int
     chat_model_min_replicas: int
     postgres_instance_class: str
     postgres_multi_az: bool

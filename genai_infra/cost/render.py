@@ -35,7 +35,7 @@ def max_scale_lines(estimate: CostEstimate) -> list[str]:
     difference = abs(estimate.budget - estimate.monthly_at_max_scale)
     if estimate.over_budget_at_max_scale:
         return [*lines, f"ADVISORY: {total}: the NodePool limits allow {money(difference)} over the "
-                        f"{money(estimate.budget)} budget; lower the limits (gpuMaxGpus) to cap it."]
+                        f"{money(estimate.budget)} budget; lower the pools' limits to cap it."]
     return [*lines, f"{total}: within the {money(estimate.budget)} budget ({money(difference)} left)."]
 
 

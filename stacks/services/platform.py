@@ -22,6 +22,7 @@ class Platform(pulumi.ComponentResource):
     cluster: EksCluster
     karpenter: Karpenter
     gpu_pool: KarpenterNodePool
+    burst_pool: KarpenterNodePool
     workload_dependencies: list[pulumi.Resource]
     """What every Kubernetes workload must be created after (``depends_on``)."""
 
@@ -69,8 +70,8 @@ class Platform(pulumi.ComponentResource):
             protect=settings.protect_stateful,
             tags=tags,
         ), child)
-        # Karpenter provisions the GPU nodes, so the cluster autoscaler (fragile scale-from-zero for managed node
-        # groups, kubernetes/autoscaler#8799) is left out; the system node group keeps its fixed size.
+        # Karpenter provisions GPU and burst nodes, so the cluster autoscaler (fragile scale-from-zero for managed
+        # node groups, kubernetes/autoscaler#8799) is left out; the system node group keeps its minimum size.
         addons = ClusterAddons(f"{env}-addons", ClusterAddonsArgs(cluster=self.cluster, cluster_autoscaler=False,
                                                                   tags=tags), child)
         self.karpenter = Karpenter(f"{env}-karpenter", KarpenterArgs(cluster=self.cluster,
@@ -83,6 +84,14 @@ class Platform(pulumi.ComponentResource):
             gpu_limit=settings.gpu_max_gpus,
             cpu_limit=settings.gpu_max_vcpus,
             memory_limit_gib=settings.gpu_max_memory_gib,
+            tags=tags,
+        ), child)
+        # CPU pods the fixed-size system group cannot hold (API scale-out, ingestion and scoring bursts) go here.
+        self.burst_pool = KarpenterNodePool(f"{env}-burst", KarpenterNodePoolArgs(
+            karpenter=self.karpenter,
+            preset="general-burst",
+            cpu_limit=settings.burst_max_vcpus,
+            memory_limit_gib=settings.burst_max_memory_gib,
             tags=tags,
         ), child)
         # Workloads wait for the controllers: Services and Ingresses are admitted by the load balancer

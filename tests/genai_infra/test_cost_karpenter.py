@@ -110,7 +110,7 @@ def test_report_and_json_show_gpu_at_max_scale_and_hold_it_against_the_budget_as
     text = format_text(tight)
     assert "GPU at max scale: $325.67/month (the GPU NodePools' limits filled)." in text
     assert ("ADVISORY: At max scale $325.67/month: the NodePool limits allow $25.67 over the $300.00 budget; lower "
-            "the limits (gpuMaxGpus) to cap it.") in text
+            "the pools' limits to cap it.") in text
     assert not tight.over_budget  # advice only: the plan's verdict is the floor
     document = json.loads(json.dumps(tight.to_json()))["at_max_scale"]
     assert (document["monthly"], document["gpu_monthly"], document["over_budget"]) == (325.67, 325.67, True)

@@ -73,7 +73,7 @@ def test_system_node_group_is_the_only_managed_node_group(plans, stack, system):
 ])
 def test_gpu_capacity_is_a_karpenter_node_pool_with_its_ceiling(plans, stack, families, capacity, limits):
     plan = plans[stack]
-    (pool,) = plan.of_type(NODE_POOL)
+    pool = plan.named(f"{stack}-gpu-node-pool", NODE_POOL)
     spec = pool.inputs["spec"]
     requirements = {r["key"]: r["values"] for r in spec["template"]["spec"]["requirements"]}
     assert requirements["karpenter.k8s.aws/instance-family"] == families
@@ -81,7 +81,7 @@ def test_gpu_capacity_is_a_karpenter_node_pool_with_its_ceiling(plans, stack, fa
     assert spec["limits"] == limits
     assert spec["template"]["spec"]["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}]
     assert spec["disruption"]["consolidationPolicy"] == "WhenEmpty"
-    (node_class,) = plan.of_type(NODE_CLASS)
+    node_class = plan.named(f"{stack}-gpu-node-class", NODE_CLASS)
     assert spec["template"]["spec"]["nodeClassRef"]["name"] == node_class.inputs["metadata"]["name"]
     assert node_class.inputs["spec"]["metadataOptions"]["httpTokens"] == "required"
     # The cluster autoscaler and the managed GPU node group are gone: Karpenter is the only node autoscaler.
@@ -90,11 +90,23 @@ def test_gpu_capacity_is_a_karpenter_node_pool_with_its_ceiling(plans, stack, fa
     assert plan.outputs["gpuNodePoolName"] == pool.inputs["metadata"]["name"] == f"{stack}-gpu"
 
 
+@pytest.mark.parametrize(("stack", "limits"), [
+    ("dev", {"cpu": "4", "memory": "16Gi"}), ("staging", {"cpu": "8", "memory": "32Gi"}),
+    ("prod", {"cpu": "16", "memory": "64Gi"}),
+])
+def test_cpu_overflow_goes_to_a_spot_first_burst_pool(plans, stack, limits):
+    spec = plans[stack].named(f"{stack}-burst-node-pool", NODE_POOL).inputs["spec"]
+    requirements = {r["key"]: r["values"] for r in spec["template"]["spec"]["requirements"]}
+    assert requirements["karpenter.sh/capacity-type"] == ["spot", "on-demand"]
+    assert spec["limits"] == limits and "taints" not in spec["template"]["spec"]
+    assert len(plans[stack].of_type(NODE_POOL)) == len(plans[stack].of_type(NODE_CLASS)) == 2
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_model_server_lands_on_the_gpu_pool_which_the_device_plugin_serves(plans, stack):
     plan = plans[stack]
     pod = plan.named(f"{stack}-chat-model-deployment", "kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]
-    pool = plan.one(NODE_POOL).inputs["spec"]["template"]
+    pool = plan.named(f"{stack}-gpu-node-pool", NODE_POOL).inputs["spec"]["template"]
     assert pod["nodeSelector"] == {"karpenter.sh/nodepool": f"{stack}-gpu"}
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod["tolerations"]
     plugin = next(r for r in plan.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["name"] == "nvidia-device-plugin")
