@@ -118,6 +118,7 @@ def test_interruption_queue_is_encrypted_tls_only_and_admits_only_its_rules(plan
     document = json.loads(plan.named("karpenter-interruption", QUEUE_POLICY).inputs["policy"])
     allow, deny = document["Statement"]
     rule_arns = sorted(r.outputs["arn"] for r in plan.of_type(RULE))
+    assert all(arn.startswith(f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/karpenter-") for arn in rule_arns)
     assert allow["Principal"] == {"Service": "events.amazonaws.com"} and allow["Action"] == "sqs:SendMessage"
     assert sorted(allow["Condition"]["ArnEquals"]["aws:SourceArn"]) == rule_arns
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
@@ -148,6 +149,7 @@ def test_helm_release_pinned_on_the_system_nodes_with_cluster_and_queue(plan):
     release = plan.one(RELEASE)
     inputs, values = release.inputs, release.inputs["values"]
     assert (inputs["chart"], inputs["version"], inputs["namespace"]) == (KARPENTER_CHART, "1.14.1", "kube-system")
+    assert not inputs.get("skipCrds")  # the chart's crds/ install the NodePool and EC2NodeClass CRDs
     queue = plan.named("karpenter-interruption", QUEUE)
     endpoint = json.loads(plan.one("eks:index:Cluster").outputs["kubeconfigJson"])["clusters"][0]["cluster"]["server"]
     assert values["settings"] == {"clusterName": "core", "clusterEndpoint": endpoint,
