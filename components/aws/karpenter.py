@@ -72,8 +72,10 @@ class KarpenterArgs:
     and Kubernetes provider are used. The controller runs on its system node group (``SYSTEM_POOL_LABELS``)."""
 
     subnet_ids: list[pulumi.Input[str]] | None = None
-    """Subnets tagged ``karpenter.sh/discovery=<cluster>`` for nodes; default the cluster's private subnets
-    (no node gets a public IP)."""
+    """Subnets this component tags ``karpenter.sh/discovery=<cluster>`` (with ``ec2.Tag``) for nodes; default the
+    cluster's private subnets (no node gets a public IP). Pass ``[]`` when the subnets already carry the tag, as
+    with ``VpcArgs(private_subnet_tags={DISCOVERY_TAG: <cluster>})`` (the stacks do): a subnet whose tags the same
+    program manages would drop a tag added beside it on its next update."""
 
     chart_version: str = KARPENTER_VERSION
     """Version of the ``karpenter`` chart. The controller policy and the vendored CRDs are those of 1.14.1:
@@ -232,10 +234,10 @@ class Karpenter(pulumi.ComponentResource):
         return queue
 
     def _discovery_tags(self, args: KarpenterArgs, cluster_name: str) -> list[ec2.Tag]:
-        tagged: list[tuple[str, pulumi.Input[str]]] = [
-            (f"subnet-{index}", subnet) for index, subnet in enumerate(args.subnet_ids or args.cluster.private_subnet_ids)]
-        # Nodes must share the managed node groups' security group (the EKS cluster security group): the database
-        # and cache security groups admit exactly that one.
+        subnets = args.cluster.private_subnet_ids if args.subnet_ids is None else args.subnet_ids
+        tagged: list[tuple[str, pulumi.Input[str]]] = [(f"subnet-{index}", subnet) for index, subnet in enumerate(subnets)]
+        # Nodes must share the managed node groups' security group (the EKS cluster security group, created by EKS,
+        # so tagged from here): the database and cache security groups admit exactly that one.
         tagged.append(("node-security-group", args.cluster.cluster_security_group_id))
         return [ec2.Tag(f"{self._name}-discovery-{suffix}", resource_id=resource_id, key=DISCOVERY_TAG,
                         value=cluster_name, opts=self._child())

@@ -6,6 +6,7 @@ from components.aws import (AlertTopic, AlertTopicArgs, Bucket, BucketArgs, Clus
                             EksClusterArgs, Karpenter, KarpenterArgs, KarpenterNodePool, KarpenterNodePoolArgs,
                             NvidiaDevicePlugin, NvidiaDevicePluginArgs, PostgresDatabaseArgs, Vpc, VpcArgs, WorkloadRole,
                             WorkloadRoleArgs)
+from components.aws.karpenter import DISCOVERY_TAG
 from stacks.config import EnvConfig
 
 
@@ -32,6 +33,11 @@ class Platform(pulumi.ComponentResource):
         (~$22/month each) instead of one per service."""
         return f"{settings.stack}-internal"
 
+    @staticmethod
+    def cluster_name(settings: EnvConfig) -> str:
+        """The EKS cluster's name (``EksCluster`` names it after its component)."""
+        return f"{settings.stack}-eks"
+
     def __init__(self, settings: EnvConfig, opts: pulumi.ResourceOptions | None = None):
         name = f"{settings.stack}-platform"
         super().__init__("genai:stack:Platform", name, None, opts)
@@ -44,6 +50,8 @@ class Platform(pulumi.ComponentResource):
             nat_strategy=settings.nat_strategy,
             flow_log_retention_days=settings.flow_log_retention_days,
             interface_endpoints=settings.interface_endpoints,
+            # Karpenter launches nodes into the subnets carrying its discovery tag: the private ones only.
+            private_subnet_tags={DISCOVERY_TAG: self.cluster_name(settings)},
             tags=tags,
         ), child)
         self.alerts = AlertTopic(f"{env}-alerts", AlertTopicArgs(alert_emails=settings.alert_emails, tags=tags), child)
@@ -55,7 +63,7 @@ class Platform(pulumi.ComponentResource):
             tags=tags,
         ), child)
 
-        self.cluster = EksCluster(f"{env}-eks", EksClusterArgs(
+        self.cluster = EksCluster(self.cluster_name(settings), EksClusterArgs(
             vpc_id=self.network.vpc_id,
             private_subnet_ids=self.network.private_subnet_ids,
             service_ipv4_cidr=settings.eks_service_cidr,
@@ -74,8 +82,8 @@ class Platform(pulumi.ComponentResource):
         # node groups, kubernetes/autoscaler#8799) is left out; the system node group keeps its minimum size.
         addons = ClusterAddons(f"{env}-addons", ClusterAddonsArgs(cluster=self.cluster, cluster_autoscaler=False,
                                                                   tags=tags), child)
-        self.karpenter = Karpenter(f"{env}-karpenter", KarpenterArgs(cluster=self.cluster,
-                                                                     protect=settings.protect_stateful, tags=tags), child)
+        self.karpenter = Karpenter(f"{env}-karpenter", KarpenterArgs(
+            cluster=self.cluster, subnet_ids=[], protect=settings.protect_stateful, tags=tags), child)  # tagged by Vpc
         self.gpu_pool = KarpenterNodePool(f"{env}-gpu", KarpenterNodePoolArgs(
             karpenter=self.karpenter,
             preset="gpu-serving",

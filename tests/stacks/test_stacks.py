@@ -90,6 +90,18 @@ def test_gpu_capacity_is_a_karpenter_node_pool_with_its_ceiling(plans, stack, fa
     assert plan.outputs["gpuNodePoolName"] == pool.inputs["metadata"]["name"] == f"{stack}-gpu"
 
 
+@pytest.mark.parametrize("stack", STACKS)
+def test_karpenter_discovers_only_the_private_subnets_and_the_node_security_group(plans, stack):
+    plan = plans[stack]
+    tagged = {s.inputs["tags"]["Tier"] for s in plan.of_type("aws:ec2/subnet:Subnet")
+              if s.inputs["tags"].get("karpenter.sh/discovery") == f"{stack}-eks"}
+    assert tagged == {"private"}
+    (security_group_tag,) = plan.of_type("aws:ec2/tag:Tag")
+    assert security_group_tag.inputs["resourceId"] == plan.one("eks:index:Cluster").outputs["clusterSecurityGroupId"]
+    assert (security_group_tag.inputs["key"], security_group_tag.inputs["value"]) == ("karpenter.sh/discovery",
+                                                                                      f"{stack}-eks")
+
+
 @pytest.mark.parametrize(("stack", "limits"), [
     ("dev", {"cpu": "4", "memory": "16Gi"}), ("staging", {"cpu": "8", "memory": "32Gi"}),
     ("prod", {"cpu": "16", "memory": "64Gi"}),

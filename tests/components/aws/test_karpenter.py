@@ -145,6 +145,12 @@ def test_subnets_and_node_security_group_carry_the_discovery_tag(plan):
     assert tags == {resource: ("karpenter.sh/discovery", "core") for resource in ("subnet-0a", "subnet-0b", cluster_sg)}
 
 
+def test_subnets_tagged_elsewhere_are_left_alone():
+    plan = plan_karpenter(subnet_ids=[])
+    (tag,) = plan.of_type("aws:ec2/tag:Tag")
+    assert tag.inputs["resourceId"] == plan.one("eks:index:Cluster").outputs["clusterSecurityGroupId"]
+
+
 def test_helm_release_pinned_on_the_system_nodes_with_cluster_and_queue(plan):
     release = plan.one(RELEASE)
     inputs, values = release.inputs, release.inputs["values"]
