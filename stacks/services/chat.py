@@ -65,6 +65,6 @@ class ChatService(pulumi.ComponentResource):
             ingress=True, ingress_group_name=Platform.ingress_group(settings), certificate_arn=settings.certificate_arn or None,
             load_balancer_cidrs=[platform.network.cidr_block],
             tags=tags,
-        ), pulumi.ResourceOptions(parent=self, depends_on=platform.workload_dependencies))
+        ), pulumi.ResourceOptions(parent=self, depends_on=[*platform.workload_dependencies, gpu_pool]))
 
         self.register_outputs({"web_url": self.web.url, "model_hostname": self.model.ingress_hostname})

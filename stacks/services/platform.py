@@ -103,9 +103,9 @@ class Platform(pulumi.ComponentResource):
             tags=tags,
         ), child)
         # Workloads wait for the controllers: Services and Ingresses are admitted by the load balancer
-        # controller's webhooks, and GPU pods are only schedulable once their NodePool exists and the device
-        # plugin advertises GPUs.
-        self.workload_dependencies: list[pulumi.Resource] = [addons, self.gpu_pool]
+        # controller's webhooks, and GPU pods are only schedulable once the device plugin advertises GPUs
+        # (GPU workloads also wait for gpu_pool).
+        self.workload_dependencies: list[pulumi.Resource] = [addons]
         if self.gpu_pool.needs_device_plugin:
             self.workload_dependencies.append(
                 NvidiaDevicePlugin(f"{env}-nvidia", NvidiaDevicePluginArgs(cluster=self.cluster), child))

@@ -266,6 +266,11 @@ def test_workloads_wait_for_the_cluster_controllers(plans):
         assert any("genai:aws:ClusterAddons$kubernetes:helm.sh/v3:Release::dev-addons-load-balancer-controller"
                    in urn for urn in dependencies)
         assert any("genai:aws:NvidiaDevicePlugin$kubernetes:helm.sh/v3:Release" in urn for urn in dependencies)
+    # Only the GPU workload waits for the GPU NodePool.
+    model = plan.named("dev-chat-model-deployment", "kubernetes:apps/v1:Deployment").dependencies
+    assert any(urn.endswith("kubernetes:karpenter.sh/v1:NodePool::dev-gpu-node-pool") for urn in model)
+    api = plan.named("dev-rag-api-deployment", "kubernetes:apps/v1:Deployment").dependencies
+    assert not any("KarpenterNodePool" in urn for urn in api)
     worker = plan.named("dev-rag-worker-deployment", "kubernetes:apps/v1:Deployment").dependencies
     assert any(urn.endswith("kubernetes:core/v1:Namespace::dev-rag-api-namespace") for urn in worker)
 
