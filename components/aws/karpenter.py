@@ -190,8 +190,10 @@ class Karpenter(pulumi.ComponentResource):
             {"Sid": "EventBridgeEncryptsEvents", "Effect": "Allow", "Principal": {"Service": _QUEUE_POLICY_SERVICE},
              "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"},
         ])
-        kms.KeyPolicy(name, key_id=key.key_id, policy=kms_policy, opts=self._child())
-        return key.arn
+        key_policy = kms.KeyPolicy(name, key_id=key.key_id, policy=kms_policy, opts=self._child())
+        # The ARN resolves once the key policy is in place, so the queues (and the rules feeding them) wait for it:
+        # an event EventBridge cannot encrypt is dropped without an error.
+        return pulumi.Output.all(key.arn, key_policy.id).apply(lambda values: values[0])
 
     def _interruption_queue(self, args: KarpenterArgs, key_arn: pulumi.Input[str]) -> sqs.Queue:
         name = self._name

@@ -122,6 +122,7 @@ def test_interruption_queue_is_encrypted_tls_only_and_admits_only_its_rules(plan
     assert allow["Principal"] == {"Service": "events.amazonaws.com"} and allow["Action"] == "sqs:SendMessage"
     assert sorted(allow["Condition"]["ArnEquals"]["aws:SourceArn"]) == rule_arns
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert plan.one("aws:kms/keyPolicy:KeyPolicy").urn in queue.dependencies
     key_policy = json.loads(plan.one("aws:kms/keyPolicy:KeyPolicy").inputs["policy"])
     assert {"Service": "events.amazonaws.com"} in [s["Principal"] for s in key_policy["Statement"]]
     dlq = plan.named("karpenter-interruption-dlq", QUEUE)
