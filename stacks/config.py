@@ -177,6 +177,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("certificateArn", "string", "ACM certificate for HTTPS on the load balancers; empty serves plain HTTP.",
             "", lambda v: None if v == "" or re.fullmatch(r"arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+", v)
             else "use an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>) or leave it empty"),
+    # Disaster recovery and access trails
+    Setting("crossRegionDr", "boolean",
+            "Replicate the documents and artifacts buckets and the Postgres backups into drRegion.",
+            {"dev": False, "staging": False, "prod": True}),
+    Setting("drRegion", "string", "AWS region of the disaster-recovery copies (another region than aws:region).",
+            "us-west-2", _pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d", "us-west-2")),
+    Setting("replicationTimeControl", "boolean",
+            "S3 Replication Time Control on the DR replication: 99.99% of objects within 15 minutes, $0.015/GB.",
+            False),
+    Setting("s3AccessLogs", "boolean", "S3 server access logs of every bucket into the environment's log bucket.",
+            {"dev": False, "staging": True, "prod": True}),
+    Setting("accessLogRetentionDays", "integer", "Days S3 server access logs are kept.",
+            {"dev": 30, "staging": 90, "prod": 365}, _between(1, 3650)),
     # Guard rails
     Setting("protectStateful", "boolean", "Deletion protection and Pulumi protect on databases, buckets and queues.",
             {"dev": False, "staging": True, "prod": True}),
@@ -237,6 +250,11 @@ class EnvConfig:
     cloud_run_min_instances: int
     cloud_run_max_instances: int
     certificate_arn: str
+    cross_region_dr: bool
+    dr_region: str
+    replication_time_control: bool
+    s3_access_logs: bool
+    access_log_retention_days: int
     protect_stateful: bool
     monthly_budget_usd: int
     gcp_monthly_budget_usd: int

@@ -10,7 +10,7 @@ exactly what it does:
 
 import pulumi
 
-from components.aws import (Bucket, BucketArgs, PostgresDatabase, QueueWithDlq, QueueWithDlqArgs,
+from components.aws import (Bucket, PostgresDatabase, QueueWithDlq, QueueWithDlqArgs,
                             RedisCache, RedisCacheArgs)
 from components.k8s import KubeService, KubeServiceArgs
 from stacks.config import EnvConfig
@@ -40,7 +40,7 @@ class RagService(pulumi.ComponentResource):
         alarm_actions = [platform.alerts.topic_arn]
 
         images = ServiceImages(f"{env}-rag", ["api", "worker"], settings, tags, self)
-        self.documents = Bucket(f"{env}-rag-documents", BucketArgs(protect=protect, tags=tags), child)
+        self.documents = Bucket(f"{env}-rag-documents", platform.data_bucket_args(settings, tags), child)
         self.queue = QueueWithDlq(f"{env}-rag-ingest", QueueWithDlqArgs(
             # Parsing and embedding a large PDF takes minutes; the message must stay hidden meanwhile.
             visibility_timeout_seconds=900,

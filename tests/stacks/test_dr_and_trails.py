@@ -1,0 +1,109 @@
+"""Cross-region DR and access trails in the stacks: what each tier replicates, where it logs, and into which region."""
+
+import json
+
+import pytest
+
+from genai_infra import planning
+from genai_infra.mockcloud import Plan, run_under_mocks
+from stacks.config import ConfigError, load
+from stacks.services.platform import Platform
+
+BUCKET = "aws:s3/bucket:Bucket"
+LOGGING = "aws:s3/bucketLogging:BucketLogging"
+REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+BACKUP_REPLICATION = "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
+PROVIDER = "pulumi:providers:aws"
+
+
+@pytest.fixture(scope="module")
+def plans() -> dict[str, Plan]:
+    root = planning.project_dir()
+    return {stack: planning.plan_stack(stack, root) for stack in ("dev", "staging", "prod")}
+
+
+def bucket_name(plan: Plan, component: str) -> str:
+    return plan.named(f"{component}-bucket", BUCKET).outputs["bucket"]
+
+
+def logging_of(plan: Plan) -> dict[str, tuple[str, str]]:
+    """Logged bucket name -> (target bucket name, prefix)."""
+    return {r.inputs["bucket"]: (r.inputs["targetBucket"], r.inputs["targetPrefix"]) for r in plan.of_type(LOGGING)}
+
+
+def test_prod_replicates_documents_and_artifacts_into_the_dr_region(plans):
+    plan = plans["prod"]
+    [provider] = plan.of_type(PROVIDER)
+    assert provider.name == "prod-dr" and provider.inputs["region"] == "us-west-2"
+    configs = {r.name: r for r in plan.of_type(REPLICATION)}
+    assert set(configs) == {"prod-rag-documents-replication", "prod-tabular-artifacts-replication"}
+    for component in ("prod-rag-documents", "prod-tabular-artifacts"):
+        config = configs[f"{component}-replication"]
+        replica = plan.named(f"{component}-replica-bucket", BUCKET)
+        assert config.inputs["bucket"] == bucket_name(plan, component)
+        assert replica.outputs["region"] == "us-west-2" and replica.protect
+        destination = config.inputs["rules"][0]["destination"]
+        assert destination["bucket"] == replica.outputs["arn"]
+        assert destination["encryptionConfiguration"]["replicaKmsKeyId"].startswith("arn:aws:kms:us-west-2:")
+        assert "replicationTime" not in destination  # replicationTimeControl is off by default
+
+
+def test_prod_replicates_both_databases_backups_into_the_dr_region_under_keys_there(plans):
+    plan = plans["prod"]
+    replications = {r.name: r for r in plan.of_type(BACKUP_REPLICATION)}
+    assert set(replications) == {"prod-rag-db-backup-replication", "prod-tabular-db-backup-replication"}
+    for name, replication in replications.items():
+        database = plan.named(name.replace("-backup-replication", "-db"), "aws:rds/instance:Instance")
+        key = plan.named(name.replace("-backup-replication", "-backup-replica-key"), "aws:kms/key:Key")
+        assert replication.inputs == {"sourceDbInstanceArn": database.outputs["arn"], "kmsKeyId": key.outputs["arn"],
+                                      "retentionPeriod": 30}
+        assert replication.outputs["region"] == "us-west-2" and key.outputs["arn"].startswith("arn:aws:kms:us-west-2:")
+
+
+def test_every_bucket_logs_its_access_into_its_regions_log_bucket_from_staging_on(plans):
+    prod = plans["prod"]
+    logs, dr_logs = bucket_name(prod, "prod-access-logs"), bucket_name(prod, "prod-dr-access-logs")
+    assert logging_of(prod) == {
+        bucket_name(prod, "prod-rag-documents"): (logs, "prod-rag-documents/"),
+        bucket_name(prod, "prod-tabular-artifacts"): (logs, "prod-tabular-artifacts/"),
+        bucket_name(prod, "prod-lb-logs"): (logs, "prod-lb-logs/"),
+        bucket_name(prod, "prod-rag-documents-replica"): (dr_logs, "prod-rag-documents-replica/"),
+        bucket_name(prod, "prod-tabular-artifacts-replica"): (dr_logs, "prod-tabular-artifacts-replica/"),
+    }
+    assert prod.named("prod-dr-access-logs-bucket", BUCKET).outputs["region"] == "us-west-2"
+    assert prod.named("prod-access-logs-bucket", BUCKET).outputs["region"] == "us-east-1"
+    # The log buckets keep logs for the tier's retention, use SSE-S3 (S3 cannot deliver into SSE-KMS) and admit
+    # only this account's S3 log delivery.
+    lifecycle = prod.named("prod-access-logs-lifecycle").inputs["rules"]
+    assert {"id": "expire-current-objects", "status": "Enabled", "filter": {"prefix": ""},
+            "expiration": {"days": 365}} in lifecycle
+    sse = prod.named("prod-access-logs-encryption").inputs["rules"][0]["applyServerSideEncryptionByDefault"]
+    assert sse == {"sseAlgorithm": "AES256"}
+    statements = json.loads(prod.named("prod-access-logs-policy").inputs["policy"])["Statement"]
+    assert [s["Principal"] for s in statements if s["Effect"] == "Allow"] == [
+        {"Service": "logging.s3.amazonaws.com"}]
+
+    staging = plans["staging"]
+    staging_logs = bucket_name(staging, "staging-access-logs")
+    assert {target for target, _ in logging_of(staging).values()} == {staging_logs}
+    assert len(logging_of(staging)) == 3
+    assert not staging.of_type(REPLICATION) and not staging.of_type(BACKUP_REPLICATION)
+    assert not staging.of_type(PROVIDER)
+
+
+def test_dev_has_neither_copies_nor_trails(plans):
+    dev = plans["dev"]
+    assert not (dev.of_type(REPLICATION) + dev.of_type(BACKUP_REPLICATION) + dev.of_type(LOGGING)
+                + dev.of_type(PROVIDER))
+
+
+def test_a_dr_region_equal_to_the_primary_region_is_refused():
+    settings = load({"aws:region": "us-east-1", "gcp:project": "p", "genai-platform:tier": "prod",
+                     "genai-platform:gcpBillingAccount": "01A2B3-C4D5E6-F7A8B9",
+                     "genai-platform:redisAuthToken": "a-long-enough-token",
+                     "genai-platform:drRegion": "us-east-1"}, "prod", "stacks/Pulumi.prod.yaml")
+    with pytest.raises(ConfigError) as error:
+        run_under_mocks(lambda: Platform(settings))
+    assert str(error.value) == (
+        "stacks/Pulumi.prod.yaml: genai-platform:drRegion = 'us-east-1' is invalid: it is aws:region itself, so a "
+        "region loss would take the copies too; pick another region, e.g. us-west-2.")
