@@ -162,6 +162,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("releaseTag", "string", "Image tag every service deploys (pinned; never 'latest').", "0.1.0",
             lambda v: None if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", v) and v != "latest"
             else "use a pinned image tag such as 1.4.2 or a git SHA (not 'latest')"),
+    Setting("deployByDigest", "boolean",
+            "Run the Kubernetes workloads by the digest ECR holds for releaseTag (push the images before deploying).",
+            False),
     Setting("apiReplicas", "integer", "Minimum replicas of each API (the HPA's floor).",
             {"dev": 1, "staging": 2, "prod": 3}, _between(1, 50)),
     Setting("apiMaxReplicas", "integer", "Maximum replicas of each API (the HPA's ceiling).",
@@ -243,6 +246,7 @@ class EnvConfig:
     redis_node_type: str
     redis_node_count: int
     release_tag: str
+    deploy_by_digest: bool
     api_replicas: int
     api_max_replicas: int
     fargate_min_tasks: int

@@ -18,6 +18,7 @@ REPLICA_STORAGE_CLASSES = ("STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT
 REPLICATION_TIME_MINUTES = 15
 """The only threshold S3 Replication Time Control and its metrics accept."""
 
+_SSE_KMS_OBJECTS = s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs
 _MAX_BUCKET_NAME = 63
 _MAX_ROLE_NAME = 64
 
@@ -114,8 +115,7 @@ def replicate_into(name: str, parent: pulumi.Resource, *, source: s3.Bucket, sou
             delete_marker_replication=s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(status="Enabled"),
             # S3 skips SSE-KMS objects unless told to replicate them: every object here is SSE-KMS.
             source_selection_criteria=s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
-                sse_kms_encrypted_objects=s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
-                    status="Enabled")),
+                sse_kms_encrypted_objects=_SSE_KMS_OBJECTS(status="Enabled")),
             destination=destination,
         )],
         # S3 refuses a replication configuration until versioning is on at both ends.

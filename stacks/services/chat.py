@@ -52,6 +52,7 @@ class ChatService(pulumi.ComponentResource):
         gpu_pool = platform.gpu_pool
         self.model = KubeService(f"{env}-chat-model", KubeServiceArgs(
             image=images.image("model"),
+            image_digest=images.digest("model"),
             namespace=NAMESPACE,
             create_namespace=True,
             provider=platform.cluster.provider,

@@ -97,6 +97,7 @@ class TabularService(pulumi.ComponentResource):
         }, tags, self)
         KubeCronJob(f"{env}-tabular-scoring", KubeCronJobArgs(
             image=images.image("scoring"),
+            image_digest=images.digest("scoring"),
             namespace=NAMESPACE,
             create_namespace=True,
             provider=cluster.provider,

@@ -1,6 +1,8 @@
 """Cross-region DR and access trails in the stacks: what each tier replicates, where it logs, and into which region."""
 
 import json
+import re
+import runpy
 
 import pytest
 
@@ -107,3 +109,29 @@ def test_a_dr_region_equal_to_the_primary_region_is_refused():
     assert str(error.value) == (
         "stacks/Pulumi.prod.yaml: genai-platform:drRegion = 'us-east-1' is invalid: it is aws:region itself, so a "
         "region loss would take the copies too; pick another region, e.g. us-west-2.")
+
+
+def plan_with(stack: str, **overrides: str) -> Plan:
+    root = planning.project_dir()
+    config, secret_keys = planning.read_stack_config(root, stack)
+    config.update({f"genai-platform:{key}": value for key, value in overrides.items()})
+    program = str(root / "stacks" / "__main__.py")
+    return run_under_mocks(lambda: runpy.run_path(program, run_name="__main__"), project="genai-platform",
+                           stack=stack, config=config, secret_keys=secret_keys)
+
+
+def test_deploy_by_digest_runs_every_pod_by_the_digest_ecr_holds_for_the_release_tag(plans):
+    plan = plan_with("dev", deployByDigest="true")
+    images = {}
+    for workload in plan.of_type("kubernetes:apps/v1:Deployment") + plan.of_type("kubernetes:batch/v1:CronJob"):
+        spec = workload.inputs["spec"]
+        template = spec["jobTemplate"]["spec"]["template"] if "jobTemplate" in spec else spec["template"]
+        images[workload.name] = template["spec"]["containers"][0]["image"]
+    assert len(images) == 4
+    for name, image in images.items():
+        reference, _, digest = image.partition("@")
+        assert reference.endswith(":0.1.0") and re.fullmatch(r"sha256:[0-9a-f]{64}", digest), (name, image)
+    # By default the tag decides, as before.
+    default = [w.inputs["spec"]["template"]["spec"]["containers"][0]["image"]
+               for w in plans["dev"].of_type("kubernetes:apps/v1:Deployment")]
+    assert default and all("@" not in image for image in default)
