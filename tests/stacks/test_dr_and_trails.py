@@ -135,3 +135,27 @@ def test_deploy_by_digest_runs_every_pod_by_the_digest_ecr_holds_for_the_release
     default = [w.inputs["spec"]["template"]["spec"]["containers"][0]["image"]
                for w in plans["dev"].of_type("kubernetes:apps/v1:Deployment")]
     assert default and all("@" not in image for image in default)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_gcp_registry_and_budget_topic_use_rotating_cmek_keys_their_service_agents_may_use(plans, stack):
+    plan = plans[stack]
+    keys = {key.name: key for key in plan.of_type("gcp:kms/cryptoKey:CryptoKey")}
+    assert set(keys) == {f"{stack}-chat-keys-images", f"{stack}-budget-keys-alerts"}
+    assert {key.inputs["rotationPeriod"] for key in keys.values()} == {"7776000s"}
+    assert {key.protect for key in keys.values()} == {stack == "prod"}
+    registry = plan.one("gcp:artifactregistry/repository:Repository")
+    topic = plan.one("gcp:pubsub/topic:Topic")
+    assert registry.inputs["kmsKeyName"] == keys[f"{stack}-chat-keys-images"].id
+    assert topic.inputs["kmsKeyName"] == keys[f"{stack}-budget-keys-alerts"].id
+    grants = {m.inputs["cryptoKeyId"]: (m.inputs["role"], m.inputs["member"])
+              for m in plan.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")}
+    role, agent = "roles/cloudkms.cryptoKeyEncrypterDecrypter", "serviceAccount:service-123456789012@gcp-sa-{}"
+    assert grants == {
+        registry.inputs["kmsKeyName"]: (role, agent.format("artifactregistry.iam.gserviceaccount.com")),
+        topic.inputs["kmsKeyName"]: (role, agent.format("pubsub.iam.gserviceaccount.com")),
+    }
+    # The repository and the topic are created only after their agent may use the key.
+    member_urns = {m.urn for m in plan.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")}
+    assert member_urns & set(registry.dependencies) and member_urns & set(topic.dependencies)
+    assert not plan.of_type("gcp:storage/bucket:Bucket")  # no GCS bucket in the stacks to key
