@@ -113,8 +113,8 @@ class PostgresDatabaseArgs:
     """Days the replicated backups are kept, 1-35. Default: ``backup_retention_days``."""
 
     protect: bool = False
-    """Pulumi ``protect`` on the instance and the key, and RDS deletion protection unless
-    ``deletion_protection`` says otherwise."""
+    """Pulumi ``protect`` on the instance and the key (and on the backup replication and its key), and RDS
+    deletion protection unless ``deletion_protection`` says otherwise."""
 
     tags: dict[str, str] = field(default_factory=dict)
     """Extra tags on every child (the stack passes ``Environment``); RDS copies them to snapshots."""
