@@ -18,6 +18,14 @@ BACKUP_REPLICATION = "aws:rds/instanceAutomatedBackupsReplication:InstanceAutoma
 PROVIDER = "pulumi:providers:aws"
 
 
+def settings_for(tier: str, **overrides: str):
+    return load({"aws:region": "us-east-1", "gcp:project": "p", "genai-platform:tier": tier,
+                 "genai-platform:gcpBillingAccount": "01A2B3-C4D5E6-F7A8B9",
+                 "genai-platform:redisAuthToken": "a-long-enough-token",
+                 **{f"genai-platform:{key}": value for key, value in overrides.items()}},
+                tier, f"stacks/Pulumi.{tier}.yaml")
+
+
 @pytest.fixture(scope="module")
 def plans() -> dict[str, Plan]:
     root = planning.project_dir()
@@ -100,10 +108,7 @@ def test_dev_has_neither_copies_nor_trails(plans):
 
 
 def test_a_dr_region_equal_to_the_primary_region_is_refused():
-    settings = load({"aws:region": "us-east-1", "gcp:project": "p", "genai-platform:tier": "prod",
-                     "genai-platform:gcpBillingAccount": "01A2B3-C4D5E6-F7A8B9",
-                     "genai-platform:redisAuthToken": "a-long-enough-token",
-                     "genai-platform:drRegion": "us-east-1"}, "prod", "stacks/Pulumi.prod.yaml")
+    settings = settings_for("prod", drRegion="us-east-1")
     with pytest.raises(ConfigError) as error:
         run_under_mocks(lambda: Platform(settings))
     assert str(error.value) == (
@@ -159,3 +164,19 @@ def test_gcp_registry_and_budget_topic_use_rotating_cmek_keys_their_service_agen
     member_urns = {m.urn for m in plan.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")}
     assert member_urns & set(registry.dependencies) and member_urns & set(topic.dependencies)
     assert not plan.of_type("gcp:storage/bucket:Bucket")  # no GCS bucket in the stacks to key
+
+
+@pytest.mark.parametrize(("tier", "dr", "logs", "retention"), [("dev", False, False, 30), ("staging", False, True, 90),
+                                                              ("prod", True, True, 365)])
+def test_tier_presets_of_dr_and_trails(tier, dr, logs, retention):
+    settings = settings_for(tier)
+    assert (settings.cross_region_dr, settings.dr_region, settings.replication_time_control, settings.s3_access_logs,
+            settings.access_log_retention_days, settings.deploy_by_digest) == (dr, "us-west-2", False, logs,
+                                                                                retention, False)
+
+
+def test_a_malformed_dr_region_is_refused():
+    with pytest.raises(ConfigError) as error:
+        settings_for("prod", drRegion="oregon")
+    assert str(error.value) == ("stacks/Pulumi.prod.yaml: genai-platform:drRegion = 'oregon' is invalid: use the form "
+                                "us-west-2.")
