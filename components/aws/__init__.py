@@ -2,6 +2,7 @@
 
 from components.aws.alert_topic import AlertTopic, AlertTopicArgs
 from components.aws.bucket import Bucket, BucketArgs
+from components.aws.bucket_events import BucketQueueNotification, BucketQueueNotificationArgs
 from components.aws.bucket_replication import BucketReplicationArgs
 from components.aws.budget import AwsBudget, AwsBudgetArgs
 from components.aws.cluster_addons import ClusterAddons, ClusterAddonsArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs
@@ -12,7 +13,9 @@ from components.aws.fargate_service import FargateAlbService, FargateAlbServiceA
 from components.aws.fargate_sizes import check_fargate_size, smallest_fargate_size
 from components.aws.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
 from components.aws.karpenter import Karpenter, KarpenterArgs
+from components.aws.keda import Keda, KedaArgs
 from components.aws.karpenter_node_pool import KarpenterNodePool, KarpenterNodePoolArgs
+from components.aws.model_store import ModelStore, ModelStoreArgs
 from components.aws.postgres import PostgresDatabase, PostgresDatabaseArgs
 from components.aws.queue import QueueWithDlq, QueueWithDlqArgs
 from components.aws.redis import RedisCache, RedisCacheArgs
@@ -28,4 +31,5 @@ __all__ = [
     "NvidiaDevicePlugin", "NvidiaDevicePluginArgs", "OnCallDashboard", "OnCallDashboardArgs", "PostgresDatabase",
     "PostgresDatabaseArgs", "QueueWithDlq", "QueueWithDlqArgs", "RedisCache", "RedisCacheArgs", "Vpc", "VpcArgs",
     "WorkloadRole", "WorkloadRoleArgs", "check_fargate_size", "smallest_fargate_size",
+    "BucketQueueNotification", "BucketQueueNotificationArgs", "Keda", "KedaArgs", "ModelStore", "ModelStoreArgs",
 ]

@@ -3,5 +3,10 @@
 from components.k8s.kube_cronjob import KubeCronJob, KubeCronJobArgs
 from components.k8s.kube_service import KubeService, KubeServiceArgs
 from components.k8s.pod import WorkloadArgs
+from components.k8s.scaled_object import (ScaledObject, ScaledObjectArgs, Trigger, cpu_trigger, cron_trigger,
+                                          prometheus_trigger, sqs_queue_trigger)
+from components.k8s.vllm_server import VllmServer, VllmServerArgs
 
-__all__ = ["KubeCronJob", "KubeCronJobArgs", "KubeService", "KubeServiceArgs", "WorkloadArgs"]
+__all__ = ["KubeCronJob", "KubeCronJobArgs", "KubeService", "KubeServiceArgs", "ScaledObject", "ScaledObjectArgs",
+           "Trigger", "VllmServer", "VllmServerArgs", "WorkloadArgs", "cpu_trigger", "cron_trigger",
+           "prometheus_trigger", "sqs_queue_trigger"]

@@ -4,7 +4,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws import (AlertTopic, AlertTopicArgs, Bucket, BucketArgs, BucketReplicationArgs, ClusterAddons,
-                            ClusterAddonsArgs, EksCluster, EksClusterArgs, Karpenter, KarpenterArgs, KarpenterNodePool,
+                            ClusterAddonsArgs, EksCluster, EksClusterArgs, Karpenter, KarpenterArgs, KarpenterNodePool, Keda, KedaArgs,
                             KarpenterNodePoolArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs, PostgresDatabaseArgs, Vpc,
                             VpcArgs, WorkloadRole, WorkloadRoleArgs)
 from components.aws.karpenter import DISCOVERY_TAG
@@ -31,6 +31,8 @@ class Platform(pulumi.ComponentResource):
     karpenter: Karpenter
     gpu_pool: KarpenterNodePool
     burst_pool: KarpenterNodePool
+    keda: Keda
+    """Scales workloads on events (queue depth, Prometheus) and to zero; ScaledObjects wait for ``keda.release``."""
     workload_dependencies: list[pulumi.Resource]
     """What every Kubernetes workload must be created after (``depends_on``)."""
 
@@ -111,6 +113,7 @@ class Platform(pulumi.ComponentResource):
             memory_limit_gib=settings.burst_max_memory_gib,
             tags=tags,
         ), child)
+        self.keda = Keda(f"{env}-keda", KedaArgs(cluster=self.cluster, tags=tags), child)
         # Workloads wait for the controllers: Services and Ingresses are admitted by the load balancer
         # controller's webhooks, and GPU pods are only schedulable once the device plugin advertises GPUs
         # (GPU workloads also wait for gpu_pool).
