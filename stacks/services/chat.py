@@ -30,7 +30,6 @@ class ChatService(pulumi.ComponentResource):
         super().__init__("genai:stack:ChatService", f"{env}-chat", None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = {**settings.tags, "Service": "chat"}
-        prod_like = settings.protect_stateful
 
         project = organizations.get_project(project_id=settings.gcp_project, opts=pulumi.InvokeOptions(parent=self))
         keys = KmsKeyRing(f"{env}-chat-keys", KmsKeyRingArgs(
@@ -60,7 +59,7 @@ class ChatService(pulumi.ComponentResource):
             cpu=4, memory_mib=16384, cpu_idle=False,  # Cloud Run's GPU minimums, instance-based billing
             gpu="nvidia-l4",
             # Outside prod the cheaper GPU price beats reserved failover capacity in other zones.
-            gpu_zonal_redundancy_disabled=not prod_like,
+            gpu_zonal_redundancy_disabled=settings.tier != "prod",
             gcs_volumes={"weights": GcsVolume(bucket=self.weights.bucket_name, mount_path=MODELS_MOUNT)},
             env={"MODEL_PATH": f"{MODELS_MOUNT}/{settings.chat_model_path}"},
             # Reading ~18 GB of weights through Cloud Storage FUSE: up to 20 minutes (Cloud Run allows 30 on a GPU).
