@@ -83,14 +83,16 @@ def plain(value: Any) -> Any:
     return as_written(value)
 
 
-def get(props: Any, path: str, default: Any = None) -> Any:
+def get(props: Any, path: str | tuple[str, ...], default: Any = None) -> Any:
     """``props["a"]["b"]...`` for ``"a.b"``; ``default`` when a step is missing, ``None`` or not a mapping.
+
+    A tuple of keys reads keys that contain dots themselves (tag keys like ``kubernetes.io/role``).
 
     A value unknown during a real preview raises ``UnknownValueError``, which the engine turns into an
     advisory "can't run policy during preview" note for resource rules; stack rules use :func:`peek`.
     """
     value = props
-    for key in path.split("."):
+    for key in path.split(".") if isinstance(path, str) else path:
         if not isinstance(value, Mapping) or key not in value:
             return default
         value = value[key]
@@ -105,7 +107,7 @@ def peek(props: Any, path: str, default: Any = None) -> Any:
         return UNKNOWN
 
 
-def is_set(props: Any, path: str) -> bool:
+def is_set(props: Any, path: str | tuple[str, ...]) -> bool:
     """Whether a setting is given: a non-empty value, or one a preview does not know yet.
 
     For presence checks only (a log bucket, a KMS key): an unknown there is an output of another
