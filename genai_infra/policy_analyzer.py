@@ -23,7 +23,10 @@ from typing import Any
 
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
+from pulumi.runtime.rpc import UNKNOWN as ENGINE_UNKNOWN
 from pulumi_policy import EnforcementLevel
+from pulumi_policy.deserialize import SPECIAL_SECRET_SIG as SECRET_SIG
+from pulumi_policy.deserialize import SPECIAL_SIG_KEY as SIG_KEY
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from genai_infra.mockcloud.plan import Plan, RecordedResource
@@ -31,10 +34,8 @@ from policies import Rule
 from policies.pack import pack_arguments
 from policies.values import PLACEHOLDERS, UNKNOWN
 
-ENGINE_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-"""``plugin.UnknownStringValue``: how the engine marshals any value that is not known yet."""
-SIG_KEY, SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
-"""The engine's signature envelope for secrets (``sdk/go/common/resource/sig``)."""
+# ENGINE_UNKNOWN is the engine's plugin.UnknownStringValue, how it marshals any value not known yet;
+# SIG_KEY/SECRET_SIG make the envelope it sends a secret in.
 SECRET_PLACEHOLDER = PLACEHOLDERS[1]
 
 _LEVELS = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY,
