@@ -18,7 +18,7 @@ can be passed as loaded::
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2
 
 from genai_infra.mockcloud.plan import Plan
-from genai_infra.policy_analyzer import InProcessAnalyzer, analyze, engine_config, requests_for
+from genai_infra.policy_analyzer import Finding, InProcessAnalyzer, analyze, engine_config, requests_for
 from policies import ALL_RULES, Rule
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "policies"
@@ -77,6 +77,10 @@ def configured_analyzer(environment: str, config: Mapping[str, Any] | None,
     return analyzer, sum(entry.enforcementLevel != analyzer_pb2.DISABLED for entry in request.policyConfig.values())
 
 
+PASSES = (False, True)
+"""``preview`` of each analysis of a plan: known values, then a first preview."""
+
+
 def evaluate(plan: Plan, environment: str, config: Mapping[str, Any] | None = None,
              rules: tuple[Rule, ...] = ALL_RULES) -> PolicyReport:
     """Check ``plan`` against every rule for ``environment`` and collect the violations.
@@ -85,9 +89,15 @@ def evaluate(plan: Plan, environment: str, config: Mapping[str, Any] | None = No
     rule's own defaults for the environment (identical to ``policies/config.<environment>.json``).
     """
     analyzer, running = configured_analyzer(environment, config, rules)
-    report = PolicyReport(environment=environment, rules=running)
-    for preview in (False, True):
-        for finding in analyze(analyzer, requests_for(plan, preview=preview)):
+    return merged_report(environment, running,
+                         [analyze(analyzer, requests_for(plan, preview=preview)) for preview in PASSES])
+
+
+def merged_report(environment: str, rules: int, passes: Iterable[Iterable[Finding]]) -> PolicyReport:
+    """One report from the findings of each pass: every violation and note once, in the order first seen."""
+    report = PolicyReport(environment=environment, rules=rules)
+    for findings in passes:
+        for finding in findings:
             bucket = report.notes if finding.note else report.violations
             if finding.to_json() not in bucket:
                 bucket.append(finding.to_json())

@@ -4,8 +4,8 @@ A rule is a plain function plus metadata. The same function runs
 
 * inside ``pulumi preview --policy-pack policies`` (``policies/__main__.py`` wraps every rule in a
   ``pulumi_policy.ResourceValidationPolicy`` / ``StackValidationPolicy`` via :func:`build_policies`), and
-* in ``genai-infra plan`` (``genai_infra.policy_check`` builds the same policy objects and feeds them
-  ``ResourceValidationArgs`` / ``StackValidationArgs`` made from the offline plan).
+* in ``genai-infra plan`` (``genai_infra.policy_check`` hands the same policy objects to pulumi_policy's
+  analyzer servicer in-process, with the Analyzer requests the engine would send for the offline plan).
 
 Rule functions receive the pulumi_policy args object and a :class:`RuleContext` (environment and
 settings read from the policy's config) and *yield* what is wrong; the wrapper appends the

@@ -17,7 +17,7 @@ from pulumi_aws import vpc as awsvpc
 from genai_infra import planning
 from genai_infra.mockcloud import run_under_mocks
 from genai_infra.policy_analyzer import ENGINE_UNKNOWN, analyze, engine_config, requests_for
-from genai_infra.policy_check import configured_analyzer, evaluate, load_config
+from genai_infra.policy_check import PASSES, configured_analyzer, evaluate, load_config, merged_report
 from policies import ALL_RULES
 
 STACKS = planning.stack_names(planning.project_dir())
@@ -26,17 +26,6 @@ STACKS = planning.stack_names(planning.project_dir())
 def configured(analyzer, environment: str) -> None:
     info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
     analyzer.Configure(engine_config(load_config(environment), info))
-
-
-def merged(findings_by_pass: list[list]) -> tuple[list[dict], list[dict]]:
-    """(violations, notes) of both passes, each once, the way the offline report merges them."""
-    violations, notes = [], []
-    for findings in findings_by_pass:
-        for finding in findings:
-            bucket = notes if finding.note else violations
-            if finding.to_json() not in bucket:
-                bucket.append(finding.to_json())
-    return violations, notes
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -52,15 +41,16 @@ def test_offline_plan_gives_the_served_pack_verdict(stack, stack_plans, served_p
     """Same policy, level, URN and message for every request, at a first preview and with known values."""
     pack, plan = served_pack(stack), stack_plans[stack]
     configured(pack.analyzer, stack)
-    offline, _ = configured_analyzer(stack, load_config(stack))
-    served = []
-    for preview in (False, True):
+    offline, running = configured_analyzer(stack, load_config(stack))
+    served, offline_passes = [], []
+    for preview in PASSES:  # what evaluate() runs: the offline plan's verdict is merged_report of these
         requests = requests_for(plan, preview=preview)
         served.append(analyze(pack.analyzer, requests))
-        assert served[-1] == analyze(offline, requests), f"preview={preview}"
-    report = evaluate(plan, stack, load_config(stack))
-    assert (report.violations, report.notes) == merged(served)
-    assert report.mandatory_violations == []  # every shipped stack passes the CI gate
+        offline_passes.append(analyze(offline, requests))
+        assert served[-1] == offline_passes[-1], f"preview={preview}"
+    report = merged_report(stack, running, offline_passes)
+    assert report.to_json() == merged_report(stack, running, served).to_json()
+    assert report.rules == len(ALL_RULES) and report.mandatory_violations == []  # every stack passes the gate
     assert pack.engine.logs == []
 
 
@@ -143,9 +133,10 @@ def test_non_compliant_resources_are_caught_by_both_paths_with_the_same_message(
     plan = run_under_mocks(_insecure_program, stack="prod", config={"aws:region": "us-east-1"})
     pack = served_pack("prod")
     configured(pack.analyzer, "prod")
-    served = merged([analyze(pack.analyzer, requests_for(plan, preview=preview)) for preview in (False, True)])
+    served = merged_report("prod", len(ALL_RULES),
+                           [analyze(pack.analyzer, requests_for(plan, preview=preview)) for preview in PASSES])
     report = evaluate(plan, "prod", load_config("prod"))
-    assert (report.violations, report.notes) == served
+    assert report.to_json() == served.to_json()
     remediation = {rule.name: rule.remediation for rule in ALL_RULES}
     found = {(v["policy"], v["urn"].rsplit("::", 1)[-1], v["message"]) for v in report.mandatory_violations}
     for policy, name, finding in CAUGHT:
