@@ -8,7 +8,8 @@ raises ``UnknownValueError`` when read. JSON documents (IAM policies, ECS contai
 SQS redrive policies) arrive as strings.
 
 :func:`engine_view` wraps a property bag so that rules read integral numbers as ``int`` (messages
-say ``port 22``, not ``22.0``); the registry applies it to every rule's props and settings.
+say ``port 22``, not ``22.0``); the registry applies it to every rule's props, and :func:`plain` to
+its settings.
 """
 
 import json
@@ -78,7 +79,7 @@ def plain(value: Any) -> Any:
     """``value`` as plain ``dict``/``list``/``int``, read in full: for known data such as a policy's config."""
     if isinstance(value, Mapping):
         return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+    if is_sequence(value):
         return [plain(item) for item in value]
     return as_written(value)
 
