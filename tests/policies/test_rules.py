@@ -12,7 +12,7 @@ import pytest
 
 from genai_infra.mockcloud.plan import Plan, RecordedResource
 from genai_infra.policy_analyzer import ENGINE_UNKNOWN, Finding, analyze, requests_for
-from genai_infra.policy_check import configured_analyzer, evaluate
+from genai_infra.policy_check import configured_analyzer, evaluate, render_text
 from policies import ALL_RULES
 
 RULES = {rule.name: rule for rule in ALL_RULES}
@@ -486,6 +486,8 @@ def test_a_bucket_policy_unknown_at_preview_leaves_a_note_and_is_judged_once_kno
                                "during preview: string value at .policy can't be known during preview")
     (violation,) = [v for v in report.violations if v["policy"] == "s3-bucket-tls-only"]
     assert violation["enforcement"] == "mandatory"  # the known-values pass still blocks it
+    assert render_text(report).endswith(f"\n    {len(report.notes)} checks wait for values a first preview does not "
+                                        "know (judged on known values above; see the JSON report's notes)")
 
 
 # Numbers arrive as floats (protobuf Struct); messages print them as the user wrote them.
