@@ -17,7 +17,7 @@ becomes the string ``UnknownStringValue`` whatever its type; ``AnalyzeStack`` ca
 outputs (state), parent and dependencies.
 """
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,9 +34,10 @@ from policies import Rule
 from policies.pack import pack_arguments
 from policies.values import PLACEHOLDERS, UNKNOWN
 
-# ENGINE_UNKNOWN is the engine's plugin.UnknownStringValue, how it marshals any value not known yet;
-# SIG_KEY/SECRET_SIG make the envelope it sends a secret in.
+# ENGINE_UNKNOWN (imported above) is the engine's plugin.UnknownStringValue: how it marshals any value
+# not known yet. SIG_KEY/SECRET_SIG make the envelope it sends a secret in.
 SECRET_PLACEHOLDER = PLACEHOLDERS[1]
+"""How the recorded plan hides a secret (genai_infra.mockcloud); the mock's state keeps the plaintext."""
 
 _LEVELS = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY,
            "remediate": analyzer_pb2.REMEDIATE, "disabled": analyzer_pb2.DISABLED}
