@@ -109,6 +109,8 @@ SETTINGS: tuple[Setting, ...] = (
             _between(2, 6)),
     Setting("natStrategy", "string", "NAT gateways: none, single or one_per_az.",
             {"dev": "single", "staging": "single", "prod": "one_per_az"}, _one_of("none", "single", "one_per_az")),
+    Setting("natType", "string", "What does the NAT: gateway (managed) or instance (t4g.nano, ~$29/month less).",
+            {"dev": "instance", "staging": "gateway", "prod": "gateway"}, _one_of("gateway", "instance")),
     Setting("flowLogRetentionDays", "integer", "Retention of VPC flow logs in days.",
             {"dev": 14, "staging": 30, "prod": 365}, _one_of(*LOG_RETENTION_DAYS)),
     Setting("interfaceEndpoints", "array", "Interface VPC endpoints by service suffix (ecr.api, sts, ...).",
@@ -170,6 +172,8 @@ SETTINGS: tuple[Setting, ...] = (
             {"dev": 1, "staging": 2, "prod": 2}, _between(1, 100)),
     Setting("fargateMaxTasks", "integer", "Maximum Fargate tasks of the tabular API.",
             {"dev": 2, "staging": 4, "prod": 10}, _between(1, 100)),
+    Setting("fargateSpot", "boolean", "Run the tabular Fargate tasks on Fargate Spot (~70% cheaper, may be interrupted).",
+            {"dev": True, "staging": False, "prod": False}),
     Setting("cloudRunMinInstances", "integer", "Minimum Cloud Run instances of the chat app (0 scales to zero).",
             {"dev": 0, "staging": 0, "prod": 1}, _between(0, 100)),
     Setting("cloudRunMaxInstances", "integer", "Maximum Cloud Run instances of the chat app.",
@@ -208,6 +212,7 @@ class EnvConfig:
     vpc_cidr: str
     az_count: int
     nat_strategy: str
+    nat_type: str
     flow_log_retention_days: int
     interface_endpoints: list[str]
     eks_service_cidr: str
@@ -234,6 +239,7 @@ class EnvConfig:
     api_max_replicas: int
     fargate_min_tasks: int
     fargate_max_tasks: int
+    fargate_spot: bool
     cloud_run_min_instances: int
     cloud_run_max_instances: int
     certificate_arn: str

@@ -117,6 +117,16 @@ class FargateAlbServiceArgs:
     cluster_arn: pulumi.Input[str] | None = None
     """Run in this existing cluster. Default: create a cluster with Container Insights."""
 
+    fargate_spot: bool = False
+    """Run the tasks on ``FARGATE_SPOT`` (a capacity-provider strategy instead of the ``FARGATE`` launch type):
+    ~70% cheaper, ARM64 included since September 2024 (aws.amazon.com/about-aws/whats-new/2024/09/
+    amazon-ecs-graviton-based-spot-compute-fargate), but AWS may stop a task with two minutes' notice
+    (SIGTERM; the ALB drains it) and start its replacement only when Spot capacity is there. Canary,
+    linear and blue/green deploys work unchanged. Switching it later replaces the ECS service (ECS cannot
+    move a service between a launch type and a strategy). Default ``False``: an interruption is an outage
+    for a one-task service; dev environments turn it on. With ``cluster_arn`` the cluster must have the
+    ``FARGATE_SPOT`` capacity provider (clusters this component creates have both)."""
+
     container_insights: ContainerInsights = "enabled"
     """Container Insights on a created cluster: ``enabled`` (task/service CPU, memory, network metrics;
     ~$0.50-1/task/month of custom metrics), ``enhanced`` (per-container detail, more metrics) or
@@ -235,7 +245,8 @@ class FargateAlbService(pulumi.ComponentResource):
     target_group_arns: list[pulumi.Output[str]]
     """ARNs of the target groups (one, or two with a traffic-shifting strategy), for target-health checks."""
     cluster_arn: pulumi.Output[str]
-    """ARN of the ECS cluster the service runs in (pass it as ``cluster_arn`` to run more services there)."""
+    """ARN of the ECS cluster the service runs in (pass it as ``cluster_arn`` to run more services there;
+    it resolves once the cluster's FARGATE and FARGATE_SPOT capacity providers are attached)."""
     cluster_name: pulumi.Output[str]
     """Name of the ECS cluster the service runs in."""
     service_name: pulumi.Output[str]
@@ -320,4 +331,16 @@ def _cluster(children: Children, args: FargateAlbServiceArgs) -> tuple[pulumi.Ou
         tags=children.tagged(name),
         opts=children.opts(),
     )
-    return cluster.arn, cluster.name
+    # Both Fargate providers, so any service of the cluster may choose Spot; without a strategy of
+    # their own, services keep the on-demand FARGATE launch type.
+    providers = ecs.ClusterCapacityProviders(
+        children.name("capacity-providers"),
+        cluster_name=cluster.name,
+        capacity_providers=["FARGATE", "FARGATE_SPOT"],
+        default_capacity_provider_strategies=[
+            ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArgs(capacity_provider="FARGATE", weight=1)],
+        opts=children.opts(),
+    )
+    # A service placed on FARGATE_SPOT before the provider is attached fails to create.
+    ready = pulumi.Output.all(cluster.arn, cluster.name, providers.id)
+    return ready.apply(lambda values: values[0]), ready.apply(lambda values: values[1])

@@ -35,15 +35,17 @@ class Platform(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         env, tags = settings.stack, settings.tags
 
+        self.alerts = AlertTopic(f"{env}-alerts", AlertTopicArgs(alert_emails=settings.alert_emails, tags=tags), child)
         self.network = Vpc(f"{env}-network", VpcArgs(
             cidr_block=settings.vpc_cidr,
             zone_count=settings.az_count,
             nat_strategy=settings.nat_strategy,
+            nat_type=settings.nat_type,
+            nat_alarm_actions=[self.alerts.topic_arn],
             flow_log_retention_days=settings.flow_log_retention_days,
             interface_endpoints=settings.interface_endpoints,
             tags=tags,
         ), child)
-        self.alerts = AlertTopic(f"{env}-alerts", AlertTopicArgs(alert_emails=settings.alert_emails, tags=tags), child)
         self.load_balancer_logs = Bucket(f"{env}-lb-logs", BucketArgs(
             load_balancer_log_target=True,
             object_expiration_days=LOAD_BALANCER_LOG_DAYS,

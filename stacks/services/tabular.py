@@ -61,6 +61,7 @@ class TabularService(pulumi.ComponentResource):
             # network; an internet-facing ALB would admit nobody anyway (the VPC-only security group).
             internal=True,
             min_tasks=settings.fargate_min_tasks, max_tasks=settings.fargate_max_tasks,
+            fargate_spot=settings.fargate_spot,
             secrets_kms_key_arns=[self.database.kms_key_arn],
             # Postgres, and MLflow's ALB (HTTPS, or HTTP where no certificate is configured).
             egress_vpc_ports=[5432] if settings.certificate_arn else [5432, 80],

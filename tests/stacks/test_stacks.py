@@ -28,10 +28,16 @@ def test_every_stack_file_is_planned():
     assert tuple(sorted(planning.stack_names(planning.project_dir()))) == tuple(sorted(STACKS))
 
 
-@pytest.mark.parametrize(("stack", "zones", "nats"), [("dev", 2, 1), ("staging", 3, 1), ("prod", 3, 3)])
-def test_network_presets(plans, stack, zones, nats):
+@pytest.mark.parametrize(("stack", "zones", "nats", "nat_instances"),
+                         [("dev", 2, 0, 1), ("staging", 3, 1, 0), ("prod", 3, 3, 0)])
+def test_network_presets(plans, stack, zones, nats, nat_instances):
     plan = plans[stack]
     assert len(plan.of_type(NAT)) == nats
+    assert len(plan.of_type("aws:autoscaling/group:Group")) == nat_instances
+    egress = [r for r in plan.of_type("aws:ec2/route:Route") if r.name.endswith("-egress")]
+    assert len(egress) == zones
+    target = "networkInterfaceId" if nat_instances else "natGatewayId"
+    assert all(target in route.inputs for route in egress)
     assert len(plan.of_type("aws:ec2/subnet:Subnet")) == 3 * zones
 
 
