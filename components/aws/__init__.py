@@ -8,6 +8,7 @@ from components.aws.container_repository import ContainerRepository, ContainerRe
 from components.aws.dashboard import EcsServiceRef, OnCallDashboard, OnCallDashboardArgs
 from components.aws.eks import EksCluster, EksClusterArgs
 from components.aws.fargate_service import FargateAlbService, FargateAlbServiceArgs
+from components.aws.fargate_shared_alb import SharedAlb, SharedAlbArgs
 from components.aws.fargate_sizes import check_fargate_size, smallest_fargate_size
 from components.aws.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
 from components.aws.postgres import PostgresDatabase, PostgresDatabaseArgs
@@ -21,6 +22,7 @@ __all__ = [
     "ClusterAddonsArgs", "ContainerRepository", "ContainerRepositoryArgs", "EcsServiceRef", "EksCluster",
     "EksClusterArgs", "FargateAlbService", "FargateAlbServiceArgs", "GpuNodePool", "GpuNodePoolArgs",
     "NvidiaDevicePlugin", "NvidiaDevicePluginArgs", "OnCallDashboard", "OnCallDashboardArgs", "PostgresDatabase",
-    "PostgresDatabaseArgs", "QueueWithDlq", "QueueWithDlqArgs", "RedisCache", "RedisCacheArgs", "Vpc", "VpcArgs",
+    "PostgresDatabaseArgs", "QueueWithDlq", "QueueWithDlqArgs", "RedisCache", "RedisCacheArgs", "SharedAlb",
+    "SharedAlbArgs", "Vpc", "VpcArgs",
     "WorkloadRole", "WorkloadRoleArgs", "check_fargate_size", "smallest_fargate_size",
 ]

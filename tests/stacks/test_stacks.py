@@ -223,3 +223,36 @@ def test_model_api_may_reach_mlflow_over_the_scheme_it_serves(plans, stack, port
     vpc_ports = sorted(r["fromPort"] for r in rules if r.get("cidrIpv4") == plans[stack].named(
         f"{stack}-network-vpc", "aws:ec2/vpc:Vpc").inputs["cidrBlock"])
     assert vpc_ports == ports
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_model_api_and_mlflow_share_one_load_balancer(plans, stack):
+    plan = plans[stack]
+    alb = plan.one("aws:lb/loadBalancer:LoadBalancer")
+    assert alb.name == f"{stack}-tabular-lb-alb" and alb.inputs["internal"] is True
+    assert alb.inputs["accessLogs"]["enabled"] is True
+    assert alb.inputs["enableDeletionProtection"] is (stack != "dev")
+    rules = {r.name: r.inputs for r in plan.of_type("aws:lb/listenerRule:ListenerRule")}
+    assert {name: (r["priority"], r["conditions"][0]["pathPattern"]["values"]) for name, r in rules.items()} == {
+        f"{stack}-tabular-mlflow-route": (10, ["/mlflow", "/mlflow/*"]),
+        f"{stack}-tabular-api-production": (100, ["/*"]),  # the canary re-weights it
+    }
+    mlflow_task = plan.named(f"{stack}-tabular-mlflow-task", "aws:ecs/taskDefinition:TaskDefinition")
+    environment = {e["name"]: e["value"] for e in json.loads(mlflow_task.inputs["containerDefinitions"])[0]["environment"]}
+    assert environment["MLFLOW_STATIC_PREFIX"] == "/mlflow"
+    api_task = plan.named(f"{stack}-tabular-api-task", "aws:ecs/taskDefinition:TaskDefinition")
+    api_environment = {e["name"]: e["value"] for e in json.loads(api_task.inputs["containerDefinitions"])[0]["environment"]}
+    assert api_environment["MLFLOW_TRACKING_URI"] == plan.outputs["mlflowUrl"]
+    assert plan.outputs["mlflowUrl"] == plan.outputs["tabularApiUrl"] + "/mlflow"
+    mlflow_group = plan.named(f"{stack}-tabular-mlflow-tg", "aws:lb/targetGroup:TargetGroup")
+    assert mlflow_group.inputs["healthCheck"]["path"] == "/mlflow/health"
+
+
+@pytest.mark.parametrize(("stack", "spot"), [("dev", True), ("staging", False), ("prod", False)])
+def test_tabular_tasks_run_on_fargate_spot_only_in_dev(plans, stack, spot):
+    for service in plans[stack].of_type("aws:ecs/service:Service"):
+        if spot:
+            assert service.inputs["capacityProviderStrategies"] == [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]
+            assert "launchType" not in service.inputs
+        else:
+            assert service.inputs["launchType"] == "FARGATE" and "capacityProviderStrategies" not in service.inputs
