@@ -155,6 +155,9 @@ SETTINGS: tuple[Setting, ...] = (
             {"dev": 100, "staging": 200, "prod": 1000}, _between(20, 65536)),
     Setting("postgresPerformanceInsights", "boolean", "Enable Performance Insights on Postgres.",
             {"dev": False, "staging": False, "prod": True}),
+    Setting("postgresSharedInstance", "boolean",
+            "Host the rag and tabular databases on one Postgres instance (own database, user and secret each).",
+            {"dev": True, "staging": False, "prod": False}),
     Setting("redisNodeType", "string", "ElastiCache node type of the RAG cache.",
             {"dev": "cache.t4g.micro", "staging": "cache.t4g.small", "prod": "cache.r7g.large"},
             _pattern(r"cache\." + _INSTANCE_TYPE, "cache.t4g.micro")),
@@ -232,6 +235,7 @@ class EnvConfig:
     postgres_allocated_storage_gb: int
     postgres_max_allocated_storage_gb: int
     postgres_performance_insights: bool
+    postgres_shared_instance: bool
     redis_node_type: str
     redis_node_count: int
     release_tag: str

@@ -12,6 +12,7 @@ from components.aws.fargate_shared_alb import SharedAlb, SharedAlbArgs
 from components.aws.fargate_sizes import check_fargate_size, smallest_fargate_size
 from components.aws.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
 from components.aws.postgres import PostgresDatabase, PostgresDatabaseArgs
+from components.aws.postgres_tenant import PostgresTenantDatabase, PostgresTenantDatabaseArgs
 from components.aws.queue import QueueWithDlq, QueueWithDlqArgs
 from components.aws.redis import RedisCache, RedisCacheArgs
 from components.aws.vpc import Vpc, VpcArgs
@@ -22,7 +23,7 @@ __all__ = [
     "ClusterAddonsArgs", "ContainerRepository", "ContainerRepositoryArgs", "EcsServiceRef", "EksCluster",
     "EksClusterArgs", "FargateAlbService", "FargateAlbServiceArgs", "GpuNodePool", "GpuNodePoolArgs",
     "NvidiaDevicePlugin", "NvidiaDevicePluginArgs", "OnCallDashboard", "OnCallDashboardArgs", "PostgresDatabase",
-    "PostgresDatabaseArgs", "QueueWithDlq", "QueueWithDlqArgs", "RedisCache", "RedisCacheArgs", "SharedAlb",
+    "PostgresDatabaseArgs", "PostgresTenantDatabase", "PostgresTenantDatabaseArgs", "QueueWithDlq", "QueueWithDlqArgs", "RedisCache", "RedisCacheArgs", "SharedAlb",
     "SharedAlbArgs", "Vpc", "VpcArgs",
     "WorkloadRole", "WorkloadRoleArgs", "check_fargate_size", "smallest_fargate_size",
 ]

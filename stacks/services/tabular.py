@@ -8,8 +8,8 @@ writes predictions to the same Postgres.
 
 import pulumi
 
-from components.aws import (Bucket, BucketArgs, FargateAlbService, FargateAlbServiceArgs, PostgresDatabase, SharedAlb,
-                            SharedAlbArgs)
+from components.aws import (Bucket, BucketArgs, FargateAlbService, FargateAlbServiceArgs, PostgresDatabase,
+                            PostgresTenantDatabase, SharedAlb, SharedAlbArgs)
 from components.k8s import KubeCronJob, KubeCronJobArgs
 from stacks.config import EnvConfig
 from stacks.services.images import ServiceImages
@@ -27,7 +27,7 @@ class TabularService(pulumi.ComponentResource):
     load_balancer: SharedAlb
     model_api: FargateAlbService
     mlflow: FargateAlbService
-    database: PostgresDatabase
+    database: PostgresDatabase | PostgresTenantDatabase
     artifacts: Bucket
 
     def __init__(self, settings: EnvConfig, platform: Platform, opts: pulumi.ResourceOptions | None = None):
@@ -41,7 +41,7 @@ class TabularService(pulumi.ComponentResource):
         images = ServiceImages(f"{env}-tabular", ["api", "mlflow", "scoring"], settings, tags, self)
         self.artifacts = Bucket(f"{env}-tabular-artifacts", BucketArgs(protect=protect, tags=tags), child)
         # The cluster's nodes (the scoring CronJob) may connect; the Fargate services are admitted below.
-        self.database = PostgresDatabase(f"{env}-tabular-db", platform.postgres_args(settings, "mlflow", tags), child)
+        self.database = platform.database(settings, "tabular", "mlflow", tags, self)
         bucket_arn, objects = self.artifacts.bucket_arn, pulumi.Output.concat(self.artifacts.bucket_arn, "/*")
         read_artifacts = [
             {"Sid": "ListArtifacts", "Action": ["s3:ListBucket"], "Resource": [bucket_arn]},

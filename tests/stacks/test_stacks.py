@@ -41,14 +41,16 @@ def test_network_presets(plans, stack, zones, nats, nat_instances):
     assert len(plan.of_type("aws:ec2/subnet:Subnet")) == 3 * zones
 
 
-@pytest.mark.parametrize(("stack", "multi_az", "backup_days", "deletion_protection", "insights", "instance_class"), [
-    ("dev", False, 1, False, False, "db.t4g.micro"),
-    ("staging", True, 7, True, False, "db.t4g.medium"),
-    ("prod", True, 30, True, True, "db.r7g.large"),
+@pytest.mark.parametrize(("stack", "instances", "multi_az", "backup_days", "deletion_protection", "insights",
+                          "instance_class"), [
+    ("dev", 1, False, 1, False, False, "db.t4g.micro"),  # one instance hosts both databases
+    ("staging", 2, True, 7, True, False, "db.t4g.medium"),
+    ("prod", 2, True, 30, True, True, "db.r7g.large"),
 ])
-def test_postgres_presets(plans, stack, multi_az, backup_days, deletion_protection, insights, instance_class):
+def test_postgres_presets(plans, stack, instances, multi_az, backup_days, deletion_protection, insights,
+                          instance_class):
     databases = plans[stack].of_type(DB)
-    assert len(databases) == 2  # rag and tabular
+    assert len(databases) == instances  # rag and tabular, or the shared one
     for db in databases:
         inputs = db.inputs
         assert (inputs["multiAz"], inputs["backupRetentionPeriod"], inputs["deletionProtection"],
@@ -119,7 +121,8 @@ def test_stateful_resources_are_protected_from_staging_on(plans, stack, protecte
     plan = plans[stack]
     stateful = (plan.of_type(DB) + plan.of_type("aws:s3/bucket:Bucket") + plan.of_type("aws:sqs/queue:Queue")
                 + plan.of_type(CACHE))
-    assert len(stateful) == 2 + 3 + 2 + 1  # 2 databases; documents, artifacts, LB-log buckets; queue + DLQ; cache
+    databases = 1 if stack == "dev" else 2  # dev hosts both databases on one instance
+    assert len(stateful) == databases + 3 + 2 + 1  # documents, artifacts, LB-log buckets; queue + DLQ; cache
     assert {r.protect for r in stateful} == {protected}
 
 
@@ -256,3 +259,41 @@ def test_tabular_tasks_run_on_fargate_spot_only_in_dev(plans, stack, spot):
             assert "launchType" not in service.inputs
         else:
             assert service.inputs["launchType"] == "FARGATE" and "capacityProviderStrategies" not in service.inputs
+
+
+def test_dev_hosts_each_service_database_with_its_own_user_and_secret_on_one_instance(plans):
+    plan = plans["dev"]
+    instance = plan.one(DB)
+    assert instance.name == "dev-postgres-db" and instance.inputs["dbName"] == "platform"
+    tenants = {r.name for r in plan.resources if r.type == "genai:aws:PostgresTenantDatabase"}
+    assert tenants == {"dev-rag-db", "dev-tabular-db"}
+    secrets = {r.name: r for r in plan.of_type("aws:secretsmanager/secret:Secret")}
+    assert set(secrets) == {"dev-rag-db-secret", "dev-tabular-db-secret"}
+    assert {s.inputs["kmsKeyId"] for s in secrets.values()} == {plan.named("dev-postgres-key", "aws:kms/key:Key").outputs["arn"]}
+    jobs = {j.name: j.inputs for j in plan.of_type("kubernetes:batch/v1:Job")}
+    env = {name: {e["name"]: e.get("value") for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+           for name, job in jobs.items()}
+    assert {(e["DB_NAME"], e["DB_USER"], e["PGHOST"]) for e in env.values()} == {
+        ("rag", "rag_app", instance.outputs["address"]), ("mlflow", "mlflow_app", instance.outputs["address"])}
+    assert 'CREATE EXTENSION IF NOT EXISTS "vector"' in jobs["dev-rag-db-provision"]["spec"]["template"]["spec"][
+        "containers"][0]["command"][2]
+    # Each service reads its own secret only: the rag workloads the rag one, the Fargate tasks the tabular one.
+    rag_api = plan.named("dev-rag-api-deployment", "kubernetes:apps/v1:Deployment").inputs
+    rag_env = {e["name"]: e.get("value") for e in rag_api["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert rag_env["DB_SECRET_ARN"] == secrets["dev-rag-db-secret"].outputs["arn"]
+    read = json.loads(plan.named("dev-rag-api-read-db-secret", "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    assert read["Statement"][0]["Resource"] == [secrets["dev-rag-db-secret"].outputs["arn"]]
+    task = plan.named("dev-tabular-api-task", "aws:ecs/taskDefinition:TaskDefinition")
+    task_secrets = {s["name"]: s["valueFrom"] for s in json.loads(task.inputs["containerDefinitions"])[0]["secrets"]}
+    assert task_secrets["DB_PASSWORD"] == secrets["dev-tabular-db-secret"].outputs["arn"] + ":password::"
+    # The instance admits the cluster's nodes (the Jobs, the rag pods) and both Fargate services.
+    admitted = {r.name for r in plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+                if r.name.startswith("dev-postgres-sg-from-")}
+    assert admitted == {"dev-postgres-sg-from-0", "dev-postgres-sg-from-mlflow-mlflow",
+                        "dev-postgres-sg-from-mlflow-model-api"}
+    sources = {plan.named(name, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").inputs[
+        "referencedSecurityGroupId"] for name in admitted}
+    cluster = plan.one("eks:index:Cluster")
+    assert sources == {cluster.outputs["clusterSecurityGroupId"],
+                       plan.named("dev-tabular-mlflow-service-sg", "aws:ec2/securityGroup:SecurityGroup").id,
+                       plan.named("dev-tabular-api-service-sg", "aws:ec2/securityGroup:SecurityGroup").id}
