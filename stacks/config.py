@@ -109,7 +109,7 @@ SETTINGS: tuple[Setting, ...] = (
             _between(2, 6)),
     Setting("natStrategy", "string", "NAT gateways: none, single or one_per_az.",
             {"dev": "single", "staging": "single", "prod": "one_per_az"}, _one_of("none", "single", "one_per_az")),
-    Setting("natType", "string", "What does the NAT: gateway (managed) or instance (t4g.nano, ~$29/month less).",
+    Setting("natType", "string", "NAT in each NAT zone: gateway (managed) or instance (a t4g.nano, ~$29/month less).",
             {"dev": "instance", "staging": "gateway", "prod": "gateway"}, _one_of("gateway", "instance")),
     Setting("flowLogRetentionDays", "integer", "Retention of VPC flow logs in days.",
             {"dev": 14, "staging": 30, "prod": 365}, _one_of(*LOG_RETENTION_DAYS)),

@@ -44,7 +44,7 @@ class VpcArgs:
     survives a zone outage). Default ``single``: most environments do not need per-zone egress."""
 
     nat_type: NatType = "gateway"
-    """What does the NAT in each zone ``nat_strategy`` picks. ``gateway``: a managed NAT gateway and its
+    """What translates addresses in each zone ``nat_strategy`` picks. ``gateway``: a managed NAT gateway and its
     Elastic IP (~$36.50/month each; scales to 100 Gbps, no maintenance). ``instance``: a ``nat_instance_type``
     instance in a one-instance Auto Scaling group (t4g.nano: ~$3.07 + $0.64 disk + $3.65 public IPv4 a month,
     data processing free; up to 5 Gbps burst; a replacement costs a minute or two of egress; the egress
