@@ -284,6 +284,8 @@ class FargateAlbService(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: FargateAlbServiceArgs, opts: pulumi.ResourceOptions | None = None):
         validate(args)
+        if args.load_balancer is not None:
+            args.load_balancer.claim_priority(args.listener_rule_priority, name)
         super().__init__("genai:aws:FargateAlbService", name, None, opts)
         children = Children(parent=self, prefix=name, tags=args.tags)
         invoke = pulumi.InvokeOptions(parent=self)

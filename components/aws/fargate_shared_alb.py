@@ -83,6 +83,7 @@ class SharedAlb(pulumi.ComponentResource):
     def __init__(self, name: str, args: SharedAlbArgs, opts: pulumi.ResourceOptions | None = None):
         validate_load_balancer(args)
         super().__init__("genai:aws:SharedAlb", name, None, opts)
+        self._name, self._priorities = name, {}
         children = Children(parent=self, prefix=name, tags=args.tags)
         group = load_balancer_group(children, args, "Shared load balancer: clients in, each service's tasks out")
         alb = load_balancer(children, args, group.id)
@@ -99,3 +100,11 @@ class SharedAlb(pulumi.ComponentResource):
         self.security_group_id = group.id
         self.register_outputs({"arn": self.arn, "dns_name": self.dns_name, "url": self.url,
                                "listener_arn": self.listener_arn, "security_group_id": self.security_group_id})
+
+    def claim_priority(self, priority: int, service: str) -> None:
+        """Reserve a listener rule priority for ``service``; ELB refuses two rules with one priority, which a
+        preview would only find out at deploy time."""
+        owner = self._priorities.setdefault(priority, service)
+        if owner != service:
+            raise ValueError(f"listener_rule_priority={priority} is already used by {owner!r} on the SharedAlb "
+                             f"{self._name!r}: choose another.")

@@ -163,3 +163,16 @@ def test_the_shared_load_balancer_validates_like_an_own_one():
                                 "load balancer survives a zone outage.")
     with pytest.raises(ValueError, match=re.escape("allowed_cidrs contains '0.0.0.0/0' on an internal load balancer")):
         run_under_mocks(lambda: SharedAlb("lb", SharedAlbArgs(**NETWORK, allowed_cidrs=["0.0.0.0/0"])))
+
+
+def test_two_services_cannot_claim_one_rule_priority():
+    def program():
+        alb = SharedAlb("shop-lb", SharedAlbArgs(**NETWORK))
+        FargateAlbService("api", FargateAlbServiceArgs(image="api:1", **NETWORK, load_balancer=alb))
+        FargateAlbService("mlflow", FargateAlbServiceArgs(image="mlflow:2", **NETWORK, load_balancer=alb,
+                                                          path_patterns=["/mlflow/*"]))
+
+    with pytest.raises(ValueError) as error:
+        run_under_mocks(program)
+    assert str(error.value) == ("listener_rule_priority=100 is already used by 'api' on the SharedAlb 'shop-lb': "
+                                "choose another.")
