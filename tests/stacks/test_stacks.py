@@ -281,6 +281,8 @@ def test_dev_hosts_each_service_database_with_its_own_user_and_secret_on_one_ins
     rag_api = plan.named("dev-rag-api-deployment", "kubernetes:apps/v1:Deployment").inputs
     rag_env = {e["name"]: e.get("value") for e in rag_api["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert rag_env["DB_SECRET_ARN"] == secrets["dev-rag-db-secret"].outputs["arn"]
+    assert plan.outputs["databaseSecrets"] == {"rag": secrets["dev-rag-db-secret"].outputs["arn"],
+                                               "tabular": secrets["dev-tabular-db-secret"].outputs["arn"]}
     read = json.loads(plan.named("dev-rag-api-read-db-secret", "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
     assert read["Statement"][0]["Resource"] == [secrets["dev-rag-db-secret"].outputs["arn"]]
     task = plan.named("dev-tabular-api-task", "aws:ecs/taskDefinition:TaskDefinition")
