@@ -197,10 +197,10 @@ def _instance_group(spec: NatInstanceSpec, index: int, subnet: ec2.Subnet, inter
     )
 
 
-def boot_script(interface_id: str, vpc_cidr: str) -> str:
-    """User data of a NAT instance: a systemd unit that, at every boot, turns off the source/destination
-    check, attaches the static interface and masquerades traffic from the VPC out of the primary one."""
-    setup = f"""#!/bin/bash
+def setup_script(interface_id: str, vpc_cidr: str) -> str:
+    """What the instance runs at every boot: turn off the source/destination check, attach the static
+    interface (once), forward, and masquerade traffic from the VPC out of the primary interface."""
+    return f"""#!/bin/bash
 set -euo pipefail
 imds() {{ curl -sf -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/meta-data/$1"; }}
 token=$(curl -sf -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 300" http://169.254.169.254/latest/api/token)
@@ -222,12 +222,18 @@ if ! attached; then
   done
 fi
 sysctl -qw net.ipv4.ip_forward=1
-for filter in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 > "$filter"; done
+# Packets arrive on the static interface and leave by the primary one: reverse-path filtering would drop
+# them. 'default' covers the static interface if it is still coming up.
+for scope in all default $(ls /sys/class/net); do sysctl -qw "net.ipv4.conf.$scope.rp_filter=0"; done
 nft delete table ip nat 2>/dev/null || true
 nft add table ip nat
 nft add chain ip nat postrouting '{{ type nat hook postrouting priority srcnat; }}'
 nft add rule ip nat postrouting ip saddr {vpc_cidr} oifname "$outbound" masquerade
 """
+
+
+def boot_script(interface_id: str, vpc_cidr: str) -> str:
+    """User data of a NAT instance: installs :func:`setup_script` as a systemd unit run at every boot."""
     unit = """[Unit]
 Description=NAT for the VPC's private subnets
 After=network-online.target
@@ -241,9 +247,12 @@ WantedBy=multi-user.target
 """
     return f"""#!/bin/bash
 set -euo pipefail
+# No key pair is given, and nothing should listen either: Session Manager is the only way in.
+systemctl disable --now sshd.service
+systemctl mask sshd.service
 dnf install -y nftables
 cat > /usr/local/sbin/vpc-nat <<'SETUP'
-{setup}SETUP
+{setup_script(interface_id, vpc_cidr)}SETUP
 chmod 0700 /usr/local/sbin/vpc-nat
 cat > /etc/systemd/system/vpc-nat.service <<'UNIT'
 {unit}UNIT

@@ -1,11 +1,12 @@
 import base64
 import json
 import re
+import subprocess
 
 import pytest
 
 from components.aws import Vpc, VpcArgs
-from components.aws.vpc_nat_instance import AMI_PARAMETER, boot_script
+from components.aws.vpc_nat_instance import AMI_PARAMETER, boot_script, setup_script
 from genai_infra.cost import estimate
 from genai_infra.mockcloud import run_under_mocks
 
@@ -68,7 +69,8 @@ def test_the_instance_is_graviton_imdsv2_encrypted_and_has_no_ssh():
     assert template["blockDeviceMappings"] == [{"deviceName": "/dev/xvda", "ebs": {
         "volumeSize": 8, "volumeType": "gp3", "encrypted": "true", "deleteOnTermination": "true"}}]
     assert "keyName" not in template
-    assert "sshd" not in base64.b64decode(template["userData"]).decode()
+    user_data = base64.b64decode(template["userData"]).decode()
+    assert "systemctl disable --now sshd.service\nsystemctl mask sshd.service\n" in user_data
 
 
 def test_the_security_group_admits_only_the_vpc():
@@ -148,3 +150,69 @@ def test_a_name_too_long_for_the_nat_role_is_refused():
         f"name='{name}' has 44 characters, too many for the NAT instance IAM role named '{name}-nat-instance-' "
         "plus 7 random characters (at most 64): use a component name of at most 43 characters.")
     run_under_mocks(lambda: Vpc(name, VpcArgs()))  # gateways need no role
+
+
+# --- the boot script, run against stand-ins for the instance metadata service, the AWS CLI, ip and nft ----
+
+FAKES = {
+    # IMDSv2: a token first, then metadata; the static interface shows up once attached.
+    "curl": r"""#!/bin/sh
+echo "curl $*" >> "$LOG"
+case "$*" in
+  *api/token*) echo token-1;;
+  *meta-data/instance-id) echo i-0abc;;
+  *meta-data/placement/region) echo us-east-1;;
+  *meta-data/network/interfaces/macs/) echo "0a:00:00:00:00:01/"; [ -f "$STATE/attached" ] && echo "0a:00:00:00:00:02/";;
+  *macs/0a:00:00:00:00:01/interface-id) echo eni-primary;;
+  *macs/0a:00:00:00:00:02/interface-id) echo eni-0static;;
+esac
+""",
+    "aws": r"""#!/bin/sh
+echo "aws $*" >> "$LOG"
+case "$*" in *attach-network-interface*) touch "$STATE/attached";; esac
+""",
+    "ip": """#!/bin/sh\necho "default via 10.10.0.1 dev ens5 proto dhcp src 10.10.0.12 metric 512"\n""",
+    "nft": """#!/bin/sh\necho "nft $*" >> "$LOG"\n""",
+    "sysctl": """#!/bin/sh\necho "sysctl $*" >> "$LOG"\n""",
+}
+
+
+@pytest.fixture
+def instance(tmp_path):
+    bin_dir, state = tmp_path / "bin", tmp_path / "state"
+    bin_dir.mkdir()
+    state.mkdir()
+    for name, body in FAKES.items():
+        (bin_dir / name).write_text(body)
+        (bin_dir / name).chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "LOG": str(tmp_path / "log"), "STATE": str(state)}
+    return env, tmp_path / "log", state
+
+
+def boot(env):
+    result = subprocess.run(["/bin/bash", "-c", setup_script("eni-0static", "10.10.0.0/16")], env=env,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+def test_first_boot_disables_the_check_then_attaches_and_masquerades_the_vpc(instance):
+    env, log, _ = instance
+    boot(env)
+    calls = log.read_text().splitlines()
+    aws = [c for c in calls if c.startswith("aws ")]
+    assert aws == ["aws ec2 modify-instance-attribute --instance-id i-0abc --no-source-dest-check",
+                   "aws ec2 attach-network-interface --instance-id i-0abc --network-interface-id eni-0static "
+                   "--device-index 1"]
+    assert all("X-aws-ec2-metadata-token" in c for c in calls if c.startswith("curl") and "api/token" not in c)
+    assert "sysctl -qw net.ipv4.ip_forward=1" in calls
+    assert {"sysctl -qw net.ipv4.conf.all.rp_filter=0", "sysctl -qw net.ipv4.conf.default.rp_filter=0"} <= set(calls)
+    assert calls[-1] == 'nft add rule ip nat postrouting ip saddr 10.10.0.0/16 oifname ens5 masquerade'
+
+
+def test_a_reboot_with_the_interface_attached_only_reapplies_forwarding_and_nat(instance):
+    env, log, state = instance
+    (state / "attached").touch()
+    boot(env)
+    calls = log.read_text().splitlines()
+    assert not [c for c in calls if c.startswith("aws ")]
+    assert calls[-1].endswith("masquerade")
