@@ -25,6 +25,8 @@ pulumi.export("mlflowUrl", tabular.mlflow.url)
 pulumi.export("chatWebUrl", chat.web.url)
 pulumi.export("chatModelHostname", chat.model.ingress_hostname)
 pulumi.export("databaseEndpoints", {"rag": rag.database.endpoint, "tabular": tabular.database.endpoint})
+# The login each service uses: the master secret of its own instance, or its own on a shared one.
+pulumi.export("databaseSecrets", {"rag": rag.database.secret_arn, "tabular": tabular.database.secret_arn})
 pulumi.export("gcpBudgetName", guardrails.gcp_budget.budget_name)
 pulumi.export("dashboardUrl", guardrails.dashboard.dashboard_url)
 pulumi.export("gpuNodePoolName", platform.gpu_pool.node_pool_name)

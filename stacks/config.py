@@ -109,6 +109,8 @@ SETTINGS: tuple[Setting, ...] = (
             _between(2, 6)),
     Setting("natStrategy", "string", "NAT gateways: none, single or one_per_az.",
             {"dev": "single", "staging": "single", "prod": "one_per_az"}, _one_of("none", "single", "one_per_az")),
+    Setting("natType", "string", "NAT in each NAT zone: gateway (managed) or instance (a t4g.nano, ~$29/month less).",
+            {"dev": "instance", "staging": "gateway", "prod": "gateway"}, _one_of("gateway", "instance")),
     Setting("flowLogRetentionDays", "integer", "Retention of VPC flow logs in days.",
             {"dev": 14, "staging": 30, "prod": 365}, _one_of(*LOG_RETENTION_DAYS)),
     Setting("interfaceEndpoints", "array", "Interface VPC endpoints by service suffix (ecr.api, sts, ...).",
@@ -164,6 +166,9 @@ SETTINGS: tuple[Setting, ...] = (
             {"dev": 100, "staging": 200, "prod": 1000}, _between(20, 65536)),
     Setting("postgresPerformanceInsights", "boolean", "Enable Performance Insights on Postgres.",
             {"dev": False, "staging": False, "prod": True}),
+    Setting("postgresSharedInstance", "boolean",
+            "Host the rag and tabular databases on one Postgres instance (own database, user and secret each).",
+            {"dev": True, "staging": False, "prod": False}),
     Setting("redisNodeType", "string", "ElastiCache node type of the RAG cache.",
             {"dev": "cache.t4g.micro", "staging": "cache.t4g.small", "prod": "cache.r7g.large"},
             _pattern(r"cache\." + _INSTANCE_TYPE, "cache.t4g.micro")),
@@ -184,6 +189,8 @@ SETTINGS: tuple[Setting, ...] = (
             {"dev": 1, "staging": 2, "prod": 2}, _between(1, 100)),
     Setting("fargateMaxTasks", "integer", "Maximum Fargate tasks of the tabular API.",
             {"dev": 2, "staging": 4, "prod": 10}, _between(1, 100)),
+    Setting("fargateSpot", "boolean", "Run the tabular Fargate tasks on Fargate Spot (~70% cheaper, may be interrupted).",
+            {"dev": True, "staging": False, "prod": False}),
     Setting("cloudRunMinInstances", "integer", "Minimum Cloud Run instances of the chat app (0 scales to zero).",
             {"dev": 0, "staging": 0, "prod": 1}, _between(0, 100)),
     Setting("cloudRunMaxInstances", "integer", "Maximum Cloud Run instances of the chat app.",
@@ -235,6 +242,7 @@ class EnvConfig:
     vpc_cidr: str
     az_count: int
     nat_strategy: str
+    nat_type: str
     flow_log_retention_days: int
     interface_endpoints: list[str]
     eks_service_cidr: str
@@ -258,6 +266,7 @@ class EnvConfig:
     postgres_allocated_storage_gb: int
     postgres_max_allocated_storage_gb: int
     postgres_performance_insights: bool
+    postgres_shared_instance: bool
     redis_node_type: str
     redis_node_count: int
     release_tag: str
@@ -266,6 +275,7 @@ class EnvConfig:
     api_max_replicas: int
     fargate_min_tasks: int
     fargate_max_tasks: int
+    fargate_spot: bool
     cloud_run_min_instances: int
     cloud_run_max_instances: int
     certificate_arn: str

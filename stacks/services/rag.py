@@ -10,7 +10,7 @@ exactly what it does:
 
 import pulumi
 
-from components.aws import (Bucket, PostgresDatabase, QueueWithDlq, QueueWithDlqArgs,
+from components.aws import (Bucket, PostgresDatabase, PostgresTenantDatabase, QueueWithDlq, QueueWithDlqArgs,
                             RedisCache, RedisCacheArgs)
 from components.k8s import KubeService, KubeServiceArgs
 from stacks.config import EnvConfig
@@ -26,7 +26,7 @@ class RagService(pulumi.ComponentResource):
     api: KubeService
     worker: KubeService
     queue: QueueWithDlq
-    database: PostgresDatabase
+    database: PostgresDatabase | PostgresTenantDatabase
     cache: RedisCache
     documents: Bucket
 
@@ -48,7 +48,9 @@ class RagService(pulumi.ComponentResource):
             protect=protect,
             tags=tags,
         ), child)
-        self.database = PostgresDatabase(f"{env}-rag-db", platform.postgres_args(settings, "rag", tags), child)
+        # pgvector: the service's migration creates it on an own instance; on a shared one (where the
+        # service is not the master user) the provisioning Job does.
+        self.database = platform.database(settings, "rag", "rag", tags, self, extensions=["vector"])
         self.cache = RedisCache(f"{env}-rag-cache", RedisCacheArgs(
             vpc_id=network.vpc_id,
             subnet_ids=network.isolated_subnet_ids,
