@@ -10,7 +10,9 @@ from components.aws.eks import EksCluster, EksClusterArgs
 from components.aws.fargate_service import FargateAlbService, FargateAlbServiceArgs
 from components.aws.fargate_sizes import check_fargate_size, smallest_fargate_size
 from components.aws.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
+from components.aws.grafana import ManagedGrafana, ManagedGrafanaArgs
 from components.aws.postgres import PostgresDatabase, PostgresDatabaseArgs
+from components.aws.prometheus import PrometheusWorkspace, PrometheusWorkspaceArgs
 from components.aws.queue import QueueWithDlq, QueueWithDlqArgs
 from components.aws.redis import RedisCache, RedisCacheArgs
 from components.aws.vpc import Vpc, VpcArgs
@@ -23,4 +25,5 @@ __all__ = [
     "NvidiaDevicePlugin", "NvidiaDevicePluginArgs", "OnCallDashboard", "OnCallDashboardArgs", "PostgresDatabase",
     "PostgresDatabaseArgs", "QueueWithDlq", "QueueWithDlqArgs", "RedisCache", "RedisCacheArgs", "Vpc", "VpcArgs",
     "WorkloadRole", "WorkloadRoleArgs", "check_fargate_size", "smallest_fargate_size",
+    "ManagedGrafana", "ManagedGrafanaArgs", "PrometheusWorkspace", "PrometheusWorkspaceArgs",
 ]

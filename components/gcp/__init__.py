@@ -3,6 +3,7 @@
 from components.gcp.artifact_repository import ArtifactRepository, ArtifactRepositoryArgs
 from components.gcp.budget import GcpBudget, GcpBudgetArgs
 from components.gcp.cloud_run import CloudRunService, CloudRunServiceArgs, SecretEnv
+from components.gcp.monitoring import CloudRunAlerts, CloudRunAlertsArgs
 
 __all__ = ["ArtifactRepository", "ArtifactRepositoryArgs", "CloudRunService", "CloudRunServiceArgs", "GcpBudget",
-           "GcpBudgetArgs", "SecretEnv"]
+           "GcpBudgetArgs", "SecretEnv", "CloudRunAlerts", "CloudRunAlertsArgs"]

@@ -11,6 +11,7 @@ from components.gcp import ArtifactRepository, ArtifactRepositoryArgs, CloudRunS
 from components.k8s import KubeService, KubeServiceArgs
 from stacks.config import EnvConfig
 from stacks.services.images import ServiceImages
+from stacks.services.observability import Observability
 from stacks.services.platform import Platform
 
 NAMESPACE = "chat"
@@ -22,7 +23,8 @@ class ChatService(pulumi.ComponentResource):
     web: CloudRunService
     model: KubeService
 
-    def __init__(self, settings: EnvConfig, platform: Platform, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, settings: EnvConfig, platform: Platform, opts: pulumi.ResourceOptions | None = None,
+                 observability: Observability | None = None):
         env = settings.stack
         super().__init__("genai:stack:ChatService", f"{env}-chat", None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -57,6 +59,7 @@ class ChatService(pulumi.ComponentResource):
             provider=platform.cluster.provider,
             gpu_count=gpu_pool.gpus_per_node,
             gpu_node_selector=gpu_pool.labels,
+            env=observability.pod_env("chat-model", NAMESPACE) if observability else {},
             # One server per GPU node: the pool's size is the server's size.
             min_replicas=settings.gpu_min_size,
             max_replicas=settings.gpu_max_size,

@@ -43,7 +43,8 @@ class Platform(pulumi.ComponentResource):
             interface_endpoints=settings.interface_endpoints,
             tags=tags,
         ), child)
-        self.alerts = AlertTopic(f"{env}-alerts", AlertTopicArgs(alert_emails=settings.alert_emails, tags=tags), child)
+        self.alerts = AlertTopic(f"{env}-alerts", AlertTopicArgs(alert_emails=settings.alert_emails,
+                                                                          allow_prometheus=True, tags=tags), child)
         self.load_balancer_logs = Bucket(f"{env}-lb-logs", BucketArgs(
             load_balancer_log_target=True,
             object_expiration_days=LOAD_BALANCER_LOG_DAYS,
