@@ -54,7 +54,9 @@ class Observability(pulumi.ComponentResource):
                 {"Sid": "SendTraces", "Effect": "Allow", "Action": XRAY_WRITE_ACTIONS, "Resource": "*"}]}),
         }, tags, self)
         self.exporters = MetricsExporters(f"{env}-exporters", MetricsExportersArgs(
-            provider=cluster.provider, node_selector=SYSTEM_POOL_LABELS, gpu_node_selector=platform.gpu_pool.labels,
+            # The default GPU selector (nvidia.com/gpu.present=true) matches every GPU pool, whatever its GPU model:
+            # the managed node group and Karpenter GPU NodePools alike.
+            provider=cluster.provider, node_selector=SYSTEM_POOL_LABELS,
         ), pulumi.ResourceOptions(parent=self, depends_on=platform.workload_dependencies))
         self.collector = OtelCollector(name, OtelCollectorArgs(
             provider=cluster.provider, namespace=NAMESPACE, create_namespace=True, iam_role_arn=role.role_arn,
