@@ -60,6 +60,7 @@ class ChatService(pulumi.ComponentResource):
             gpu_count=gpu_pool.gpus_per_node,
             gpu_node_selector=gpu_pool.labels,
             env=observability.pod_env("chat-model", NAMESPACE) if observability else {},
+            allow_from_namespaces=observability.scraper_namespaces if observability else [],  # vLLM's /metrics
             # One server per GPU node: the pool's size is the server's size.
             min_replicas=settings.gpu_min_size,
             max_replicas=settings.gpu_max_size,

@@ -25,6 +25,7 @@ from stacks.config import EnvConfig
 from stacks.services.platform import Platform
 
 NAMESPACE = "observability"
+"""Namespace of the collector: workloads it scrapes admit it (``KubeServiceArgs.allow_from_namespaces``)."""
 XRAY_WRITE_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
                       "xray:GetSamplingTargets"]
 """What the collector's awsxray exporter calls; X-Ray authorizes these only on ``*``."""
@@ -79,6 +80,11 @@ class Observability(pulumi.ComponentResource):
 
         self.register_outputs({"prometheus_endpoint": self.prometheus.prometheus_endpoint,
                                "otlp_endpoint": self.collector.otlp_endpoint})
+
+    @property
+    def scraper_namespaces(self) -> list[str]:
+        """Namespaces whose pods scrape ``/metrics``: what a scraped workload's NetworkPolicy must admit."""
+        return [NAMESPACE]
 
     def pod_env(self, service: str, namespace: str) -> dict[str, str]:
         """OpenTelemetry SDK settings of a Kubernetes workload: the collector's in-cluster endpoint."""

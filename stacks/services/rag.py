@@ -86,6 +86,7 @@ class RagService(pulumi.ComponentResource):
             return {**environment, **(observability.pod_env(service, NAMESPACE) if observability else {})}
 
         common = dict(namespace=NAMESPACE, provider=cluster.provider,
+                      allow_from_namespaces=observability.scraper_namespaces if observability else [],
                       min_replicas=settings.api_replicas, max_replicas=settings.api_max_replicas)
         self.api = KubeService(f"{env}-rag-api", KubeServiceArgs(
             image=images.image("api"), env=telemetry("rag-api"), create_namespace=True, iam_role_arn=api_role.role_arn,

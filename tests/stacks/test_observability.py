@@ -195,3 +195,12 @@ def test_cloud_run_alerts_on_the_chat_web_app(plans):
     queries = [p.inputs["conditions"][0]["conditionPrometheusQueryLanguage"]["query"] for p in policies]
     assert sum(f'service_name="{web.outputs["name"]}"' in query for query in queries) == 3
     assert any(query.endswith(">= 20") for query in queries)  # prod's cloudRunMaxInstances
+
+
+@pytest.mark.parametrize("deployment", ["rag-api", "rag-worker", "chat-model"])
+def test_scraped_workloads_admit_the_collector(plans, deployment):
+    policy = plans["dev"].named(f"dev-{deployment}-netpol", "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    peers = policy.inputs["spec"]["ingress"][0]["from"]
+    assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}}} in peers
+    collector = plans["dev"].named("dev-otel-collector-deployment", "kubernetes:apps/v1:Deployment")
+    assert collector.inputs["metadata"]["namespace"] == "observability"
