@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 
 import pulumi
 import yaml
-from pulumi_aws import amp, get_region
+from pulumi_aws import amp, cloudwatch, get_caller_identity, get_partition, get_region, kms
 
-from components.aws.data_helpers import allow, policy_json, rotating_key
+from components.aws.data_helpers import KEY_ADMIN_ACTIONS, allow, policy_json, rotating_key
+from components.aws.limits import check_log_retention
 from components.tagging import child_tags
 
 REMOTE_WRITE_ACTIONS = ["aps:RemoteWrite"]
@@ -44,6 +45,10 @@ class PrometheusWorkspaceArgs:
     alert_repeat_interval: str = "4h"
     """How often a still-firing alert is sent again."""
 
+    log_retention_days: int = 30
+    """Retention of the workspace's own log group: rule evaluation and alert manager errors (a rule that no
+    longer parses, an alert SNS refused) land there instead of vanishing."""
+
     tags: dict[str, str] = field(default_factory=dict)
     """Extra tags on every child (the stack passes ``Environment``)."""
 
@@ -70,14 +75,26 @@ class PrometheusWorkspace(pulumi.ComponentResource):
         _validate(args)
         super().__init__("genai:aws:PrometheusWorkspace", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        key = rotating_key(f"{name}-key", f"Encrypts the Prometheus workspace {name}", args.tags, self, protect=False)
+        invoke = pulumi.InvokeOptions(parent=self)
+        region = get_region(opts=invoke).region
+        account, partition = get_caller_identity(opts=invoke).account_id, get_partition(opts=invoke).partition
+        key = rotating_key(f"{name}-key", f"Encrypts the Prometheus workspace {name} and its logs", args.tags, self,
+                           protect=False)
+        # /aws/vendedlogs/: the prefix AWS recommends for vended logs (keeps the logs resource policy small).
+        log_group_name = f"/aws/vendedlogs/prometheus/{name}"
+        key_policy = kms.KeyPolicy(f"{name}-key-policy", key_id=key.key_id, policy=policy_json(
+            _key_statements(account, partition, region, log_group_name)), opts=child)
+        log_group = cloudwatch.LogGroup(f"{name}-log", name=log_group_name, retention_in_days=args.log_retention_days,
+                                        kms_key_id=key.arn, tags=child_tags(f"{name}-log", args.tags),
+                                        opts=pulumi.ResourceOptions(parent=self, depends_on=[key_policy]))
         workspace = amp.Workspace(f"{name}-workspace", alias=name, kms_key_arn=key.arn,
+                                  logging_configuration=amp.WorkspaceLoggingConfigurationArgs(
+                                      log_group_arn=log_group.arn.apply(lambda arn: f"{arn}:*")),
                                   tags=child_tags(f"{name}-workspace", args.tags), opts=child)
         for namespace, text in args.rule_files.items():
             amp.RuleGroupNamespace(f"{name}-{namespace}", name=namespace, workspace_id=workspace.id, data=text,
                                    opts=child)
         if args.alert_topic_arn is not None:
-            region = get_region(opts=pulumi.InvokeOptions(parent=self)).region
             definition = pulumi.Output.from_input(args.alert_topic_arn).apply(
                 lambda arn: alert_manager_definition(arn, region, args.alert_group_by, args.alert_repeat_interval))
             amp.AlertManagerDefinition(f"{name}-alert-manager", workspace_id=workspace.id, definition=definition,
@@ -91,6 +108,21 @@ class PrometheusWorkspace(pulumi.ComponentResource):
         self.query_policy_json = workspace.arn.apply(lambda arn: policy_json([allow("Query", QUERY_ACTIONS, [arn])]))
         self.register_outputs({"workspace_id": self.workspace_id, "workspace_arn": self.workspace_arn,
                                "prometheus_endpoint": self.prometheus_endpoint})
+
+
+def _key_statements(account: str, partition: str, region: str, log_group_name: str) -> list[dict]:
+    # In a key policy "Resource": "*" means this key only. AMP itself uses the key through grants the deployer
+    # creates with its IAM rights (the first statement); CloudWatch Logs needs the key policy, for one log group.
+    return [
+        {"Sid": "AccountManagesAndUsesKeyThroughIam", "Effect": "Allow",
+         "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"}, "Action": KEY_ADMIN_ACTIONS, "Resource": "*"},
+        {"Sid": "LogsEncryptTheWorkspaceLog", "Effect": "Allow",
+         "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+         "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+         "Resource": "*", "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn":
+                                                      f"arn:{partition}:logs:{region}:{account}:log-group:"
+                                                      f"{log_group_name}"}}},
+    ]
 
 
 def alert_manager_definition(topic_arn: str, region: str, group_by: list[str], repeat_interval: str) -> str:
@@ -110,6 +142,7 @@ def alert_manager_definition(topic_arn: str, region: str, group_by: list[str], r
 
 
 def _validate(args: PrometheusWorkspaceArgs) -> None:
+    check_log_retention("log_retention_days", args.log_retention_days)
     if args.alert_topic_arn is None and not args.allow_no_alert_route:
         raise ValueError("alert_topic_arn=None routes alerts nowhere: pass the environment's AlertTopic.topic_arn, "
                          "or set allow_no_alert_route=True if something else receives them.")

@@ -28,8 +28,8 @@ DCGM_CHART = "dcgm-exporter"
 @stack_rule(
     name="stack-metrics-and-alert-route",
     description="Every environment running workloads on AWS (EKS or ECS) has a Prometheus (AMP) workspace and an "
-                "alert manager that routes to an SNS topic; every environment with Cloud Run services has an alert policy with a "
-                "notification channel (platform rule).",
+                "alert manager that routes to an SNS topic; every environment with Cloud Run services has an alert "
+                "policy with a notification channel (platform rule).",
     severity="high",
     levels=MANDATORY,
     remediation="Add PrometheusWorkspace with alert_topic_arn=<the AlertTopic> (stacks/services/observability.py), "
@@ -65,7 +65,8 @@ def gpu_pools_have_dcgm_exporter(args: StackValidationArgs, ctx: RuleContext) ->
     if not pools or any(_tolerating_dcgm_exporter(r) for r in of_types(args, HELM_RELEASES)):
         return
     for pool in pools:
-        yield pool.urn, f"{label(pool)} is a GPU pool, and no dcgm-exporter release tolerates its {GPU_TAINT_KEY} taint."
+        yield pool.urn, (f"{label(pool)} is a GPU pool, and no dcgm-exporter release tolerates its {GPU_TAINT_KEY} "
+                         "taint.")
 
 
 def _tainted(taints: Any) -> bool:

@@ -46,6 +46,22 @@ def test_children_encryption_and_tags():
             assert resource.parent.endswith("genai:aws:PrometheusWorkspace::metrics")
 
 
+def test_rule_and_alert_manager_errors_are_logged():
+    plan = plan_workspace()
+    group = plan.one("aws:cloudwatch/logGroup:LogGroup")
+    assert (group.inputs["name"], group.inputs["retentionInDays"]) == ("/aws/vendedlogs/prometheus/metrics", 30)
+    assert plan.one(WORKSPACE).inputs["loggingConfiguration"] == {"logGroupArn": f"{group.outputs['arn']}:*"}
+    key = plan.named("metrics-key", KEY)
+    assert group.inputs["kmsKeyId"] == key.outputs["arn"]
+    key_policy = plan.named("metrics-key-policy", "aws:kms/keyPolicy:KeyPolicy")
+    assert key_policy.urn in group.dependencies  # CreateLogGroup fails until the key admits CloudWatch Logs
+    logs = {s["Sid"]: s for s in json.loads(key_policy.inputs["policy"])["Statement"]}["LogsEncryptTheWorkspaceLog"]
+    assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    assert logs["Condition"] == {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn":
+                                               f"arn:aws:logs:us-east-1:{ACCOUNT_ID}:log-group:"
+                                               "/aws/vendedlogs/prometheus/metrics"}}
+
+
 def test_alert_manager_routes_every_alert_to_the_topic_with_sigv4():
     plan = plan_workspace()
     topic_arn = plan.one("aws:sns/topic:Topic").outputs["arn"]
@@ -68,8 +84,8 @@ def test_the_topic_admits_this_accounts_prometheus_workspaces_only():
     assert publish["Action"] == ["sns:Publish", "sns:GetTopicAttributes"]
     assert publish["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
                                     "ArnLike": {"aws:SourceArn": f"arn:aws:aps:*:{ACCOUNT_ID}:workspace/*"}}
-    key_policy = {s["Sid"]: s for s in json.loads(plan.one("aws:kms/keyPolicy:KeyPolicy").inputs["policy"])[
-        "Statement"]}
+    key_policy = plan.named("alerts-key-policy", "aws:kms/keyPolicy:KeyPolicy")
+    key_policy = {s["Sid"]: s for s in json.loads(key_policy.inputs["policy"])["Statement"]}
     assert key_policy["PrometheusEncryptsAlerts"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
     assert key_policy["PrometheusEncryptsAlerts"]["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}}
 
@@ -102,6 +118,9 @@ def test_no_alert_route_only_when_asked():
     ({"alert_topic_arn": None},
      "alert_topic_arn=None routes alerts nowhere: pass the environment's AlertTopic.topic_arn, or set "
      "allow_no_alert_route=True if something else receives them."),
+    ({"alert_topic_arn": "arn", "log_retention_days": 10},
+     "log_retention_days=10 is not a CloudWatch Logs retention: use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, "
+     "180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."),
     ({"alert_topic_arn": "arn", "rule_files": {"bad name!": RULE_FILE}},
      "rule_files key 'bad name!' is not a rule group namespace name: use 1-64 letters, digits, '-', '_' or '.', "
      "starting with a letter or digit."),
