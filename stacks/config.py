@@ -203,7 +203,7 @@ SETTINGS: tuple[Setting, ...] = (
             _between(50, 60_000)),
     Setting("chatP95LatencyMs", "integer", "p95 latency objective of the chat web app in milliseconds.", 5000,
             _between(50, 600_000)),
-    Setting("traceSamplingPercent", "integer", "Share of requests X-Ray records beyond the first each second.",
+    Setting("traceSamplingPercent", "integer", "Share of traces the collector keeps and sends to X-Ray.",
             {"dev": 10, "staging": 10, "prod": 5}, _between(0, 100)),
     Setting("ecsOtlpLoadBalancer", "boolean", "Internal NLB (~$21/month) through which ECS tasks send OTLP to the "
             "collector; without it ECS tasks export no telemetry.", {"dev": False, "staging": True, "prod": True}),

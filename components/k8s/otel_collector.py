@@ -21,6 +21,7 @@ from pulumi_kubernetes.rbac.v1 import ClusterRole, ClusterRoleBinding
 
 from components.k8s.pod import KubeWorkload, WorkloadArgs, check_cidrs, validate_workload
 from components.tagging import PLATFORM_TAGS
+from components.validation import check_range
 
 ADOT_COLLECTOR_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0"
 """AWS Distro for OpenTelemetry collector v0.49.0 (aws-observability/aws-otel-collector VERSION, 2026-07):
@@ -31,7 +32,10 @@ OTLP_HTTP_PORT = 4318
 HEALTH_PORT = 13133
 """The collector's ``health_check`` extension: the probes' target, separate from the OTLP ports."""
 
-_CONFIG_VARIABLE = "COLLECTOR_CONFIG"
+CONFIG_VARIABLE = "COLLECTOR_CONFIG"
+"""The container variable holding the collector's configuration (read with ``--config=env:...``)."""
+COMPONENT_LABEL = "collector"
+"""``app.kubernetes.io/component`` of the collector's objects."""
 NLB_ANNOTATIONS = {
     # An NLB the AWS Load Balancer Controller owns, sending straight to the pod IPs, inside the VPC only.
     "service.beta.kubernetes.io/aws-load-balancer-type": "external",
@@ -70,6 +74,10 @@ class OtelCollectorArgs(WorkloadArgs):
     xray_traces: bool = True
     """Export the OTLP traces it receives to AWS X-Ray."""
 
+    trace_sampling_percent: float = 10
+    """Share of traces kept (by trace ID, so every span of a kept trace is kept, from pods and ECS tasks alike).
+    X-Ray bills $5 per million traces recorded: 10% keeps a busy service's bill small and still shows errors."""
+
     otlp_load_balancer_cidrs: list[str] = field(default_factory=list)
     """Networks outside the cluster (ECS tasks) that may send OTLP: with any, an internal NLB (~$21/month)
     fronts the OTLP ports, admitting only these ranges. Default none: in-cluster senders only."""
@@ -98,10 +106,10 @@ class OtelCollector(KubeWorkload):
         _validate(name, args)
         config = pulumi.Output.from_input(args.remote_write_url).apply(
             lambda url: yaml.safe_dump(collector_config(args, url), sort_keys=False))
-        args = dataclasses.replace(args, env={**args.env, _CONFIG_VARIABLE: config},
-                                   args=[f"--config=env:{_CONFIG_VARIABLE}"],
+        args = dataclasses.replace(args, env={**args.env, CONFIG_VARIABLE: config},
+                                   args=[f"--config=env:{CONFIG_VARIABLE}"],
                                    kubernetes_api_access=args.kubernetes_api_access or bool(args.scrape_configs))
-        super().__init__("genai:k8s:OtelCollector", name, args, "collector", opts)
+        super().__init__("genai:k8s:OtelCollector", name, args, COMPONENT_LABEL, opts)
         selector = self.selector_labels()
         ports = [{"name": "otlp-grpc", "container_port": OTLP_GRPC_PORT, "protocol": "TCP"},
                  {"name": "otlp-http", "container_port": OTLP_HTTP_PORT, "protocol": "TCP"},
@@ -178,8 +186,10 @@ def collector_config(args: OtelCollectorArgs, remote_write_url: str | None) -> d
         pipelines["metrics"] = {"receivers": metric_receivers, "processors": steps,
                                 "exporters": ["prometheusremotewrite"]}
     if args.xray_traces:
+        processors["probabilistic_sampler"] = {"sampling_percentage": args.trace_sampling_percent}
         exporters["awsxray"] = {"region": args.region, "indexed_attributes": ["service.name"]}
-        pipelines["traces"] = {"receivers": ["otlp"], "processors": steps, "exporters": ["awsxray"]}
+        pipelines["traces"] = {"receivers": ["otlp"], "processors": ["memory_limiter", "probabilistic_sampler", "batch"],
+                               "exporters": ["awsxray"]}
     return {"receivers": receivers, "processors": processors, "exporters": exporters, "extensions": extensions,
             "service": {"extensions": list(extensions), "pipelines": pipelines}}
 
@@ -209,6 +219,7 @@ def _validate(name: str, args: OtelCollectorArgs) -> None:
     if args.remote_write_url is None and not args.xray_traces:
         raise ValueError("remote_write_url=None and xray_traces=False export nothing: enable one of them.")
     check_cidrs("otlp_load_balancer_cidrs", args.otlp_load_balancer_cidrs)
+    check_range("trace_sampling_percent", args.trace_sampling_percent, 0, 100, " percent")
     for job in args.scrape_configs:
         if not isinstance(job, dict) or not job.get("job_name"):
             raise ValueError(f"scrape_configs entry {job!r} has no job_name: every Prometheus scrape config names "

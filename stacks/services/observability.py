@@ -3,15 +3,14 @@
 * AWS: an AMP workspace (KMS) with the repository's rule files and an alert manager routing to the
   environment's alert topic; one ADOT collector in the cluster scraping kubelet/cAdvisor,
   kube-state-metrics, the DCGM exporter, vLLM and the apps, and receiving OTLP from every workload
-  (pods in-cluster, ECS tasks through an internal NLB) for AMP and X-Ray; an X-Ray sampling rule;
-  Amazon Managed Grafana where the tier enables it.
+  (pods in-cluster, ECS tasks through an internal NLB) for AMP and X-Ray (keeping ``traceSamplingPercent``
+  of the traces); Amazon Managed Grafana where the tier enables it.
 * GCP: Cloud Monitoring alert policies and an uptime check on the chat web app, to e-mail.
 
 The CloudWatch dashboard and alarms (ALB, ECS, RDS, SQS) stay in ``guardrails``.
 """
 
 import pulumi
-from pulumi_aws import xray
 from pulumi_gcp import organizations
 
 from components.aws import ManagedGrafana, ManagedGrafanaArgs, PrometheusWorkspace, PrometheusWorkspaceArgs
@@ -19,20 +18,19 @@ from components.aws.eks import SYSTEM_POOL_LABELS
 from components.gcp import CloudRunAlerts, CloudRunAlertsArgs
 from components.k8s import MetricsExporters, MetricsExportersArgs, OtelCollector, OtelCollectorArgs
 from components.k8s.otel_collector import OTLP_HTTP_PORT
-from components.tagging import child_tags
 from stacks import observability as files
 from stacks.config import EnvConfig
 from stacks.services.platform import Platform
 
 NAMESPACE = "observability"
 """Namespace of the collector: workloads it scrapes admit it (``KubeServiceArgs.allow_from_namespaces``)."""
-XRAY_WRITE_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
-                      "xray:GetSamplingTargets"]
-"""What the collector's awsxray exporter calls; X-Ray authorizes these only on ``*``."""
+XRAY_WRITE_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+"""What the collector's awsxray exporter calls; X-Ray authorizes these only on ``*``. Sampling happens in the
+collector, so it needs no X-Ray sampling rules (``xray:GetSampling*``)."""
 
 
 class Observability(pulumi.ComponentResource):
-    """The AWS side: AMP, the collector and exporters, X-Ray sampling, Grafana (per tier)."""
+    """The AWS side: AMP, the collector and exporters, Grafana (per tier)."""
 
     prometheus: PrometheusWorkspace
     collector: OtelCollector
@@ -62,17 +60,12 @@ class Observability(pulumi.ComponentResource):
         self.collector = OtelCollector(name, OtelCollectorArgs(
             provider=cluster.provider, namespace=NAMESPACE, create_namespace=True, iam_role_arn=role.role_arn,
             region=settings.aws_region, remote_write_url=self.prometheus.remote_write_url,
-            scrape_configs=files.scrape_configs(),
+            scrape_configs=files.scrape_configs(), trace_sampling_percent=settings.trace_sampling_percent,
             # ECS tasks are outside the cluster: they reach the collector through an internal NLB.
             otlp_load_balancer_cidrs=[settings.vpc_cidr] if settings.ecs_otlp_load_balancer else [],
             node_selector=SYSTEM_POOL_LABELS, part_of="observability",
             tags=tags,
         ), pulumi.ResourceOptions(parent=self, depends_on=platform.workload_dependencies))
-        xray.SamplingRule(f"{env}-traces", rule_name=f"{env}-traces"[:32], priority=1000, version=1,
-                          reservoir_size=1, fixed_rate=settings.trace_sampling_percent / 100, host="*",
-                          http_method="*", url_path="*", service_name="*", service_type="*", resource_arn="*",
-                          attributes={"deployment.environment": env}, tags=child_tags(f"{env}-traces", tags),
-                          opts=child)
         self.grafana = ManagedGrafana(f"{env}-grafana", ManagedGrafanaArgs(
             region=settings.aws_region, prometheus_workspace_arn=self.prometheus.workspace_arn,
             prometheus_endpoint=self.prometheus.prometheus_endpoint, dashboards=files.dashboards(), tags=tags,
@@ -108,7 +101,7 @@ class Observability(pulumi.ComponentResource):
             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
             "OTEL_SERVICE_NAME": f"{self._env}-{service}",
             "OTEL_RESOURCE_ATTRIBUTES": f"deployment.environment={self._env},service.namespace={namespace}",
-            # X-Ray's sampling rule decides; the SDK records what it is told to.
+            # The collector samples (one knob, pods and ECS alike); the SDKs send every span.
             "OTEL_TRACES_SAMPLER": "parentbased_always_on",
         }
 

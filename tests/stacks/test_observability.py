@@ -139,7 +139,7 @@ def test_metrics_land_in_one_workspace_whose_alerts_reach_the_alert_topic(plans,
                 if r.name.startswith(f"{stack}-otel-collector")}
     assert policies[f"{stack}-otel-collector-remote-write"]["Statement"][0]["Resource"] == [workspace.outputs["arn"]]
     assert policies[f"{stack}-otel-collector-xray-write"]["Statement"][0]["Action"] == [
-        "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
+        "xray:PutTraceSegments", "xray:PutTelemetryRecords"]
     role = plan.named(f"{stack}-otel-collector-role", "aws:iam/role:Role")
     trust = json.dumps(json.loads(role.inputs["assumeRolePolicy"]))
     assert f"system:serviceaccount:observability:{stack}-otel-collector" in trust

@@ -50,7 +50,9 @@ def test_pipelines_write_metrics_to_amp_and_traces_to_xray():
     assert config["service"]["pipelines"] == {
         "metrics": {"receivers": ["prometheus", "otlp"], "processors": ["memory_limiter", "batch"],
                     "exporters": ["prometheusremotewrite"]},
-        "traces": {"receivers": ["otlp"], "processors": ["memory_limiter", "batch"], "exporters": ["awsxray"]}}
+        "traces": {"receivers": ["otlp"], "processors": ["memory_limiter", "probabilistic_sampler", "batch"],
+                   "exporters": ["awsxray"]}}
+    assert config["processors"]["probabilistic_sampler"] == {"sampling_percentage": 10}
     assert config["exporters"]["prometheusremotewrite"]["endpoint"] == REMOTE_WRITE
     assert config["exporters"]["prometheusremotewrite"]["auth"] == {"authenticator": "sigv4auth"}
     assert config["extensions"]["sigv4auth"] == {"region": "us-east-1", "service": "aps"}
@@ -118,6 +120,7 @@ def test_endpoints():
     ({"otlp_load_balancer_cidrs": ["0.0.0.0/0"]},
      "otlp_load_balancer_cidrs entry '0.0.0.0/0' admits every address: load balancers reach pods from their own "
      "subnets, so use the VPC CIDR (or the load balancer subnets' CIDRs)."),
+    ({"trace_sampling_percent": 150}, "trace_sampling_percent=150 is out of range: use 0 to 100 percent."),
     ({"scrape_configs": [{"static_configs": []}]},
      "scrape_configs entry {'static_configs': []} has no job_name: every Prometheus scrape config names its job."),
 ])
