@@ -14,6 +14,7 @@ import pulumi
 from pulumi_gcp import organizations
 
 from components.aws import ManagedGrafana, ManagedGrafanaArgs, PrometheusWorkspace, PrometheusWorkspaceArgs
+from components.aws.data_helpers import allow, policy_json
 from components.aws.eks import SYSTEM_POOL_LABELS
 from components.gcp import CloudRunAlerts, CloudRunAlertsArgs
 from components.k8s import MetricsExporters, MetricsExportersArgs, OtelCollector, OtelCollectorArgs
@@ -49,8 +50,7 @@ class Observability(pulumi.ComponentResource):
         name = f"{env}-otel-collector"
         role = platform.workload_role(name, NAMESPACE, {
             "remote-write": self.prometheus.remote_write_policy_json,
-            "xray-write": pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [
-                {"Sid": "SendTraces", "Effect": "Allow", "Action": XRAY_WRITE_ACTIONS, "Resource": "*"}]}),
+            "xray-write": policy_json([allow("SendTraces", XRAY_WRITE_ACTIONS, ["*"])]),
         }, tags, self)
         self.exporters = MetricsExporters(f"{env}-exporters", MetricsExportersArgs(
             # The default GPU selector (nvidia.com/gpu.present=true) matches every GPU pool, whatever its GPU model:
