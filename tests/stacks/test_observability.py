@@ -38,7 +38,7 @@ def anchors(markdown: str) -> set[str]:
 
 def test_every_expression_is_promql():
     found = rules()
-    assert len(found) == 13
+    assert len(found) == 14
     for rule in found:
         promql_parser.parse(rule["expr"])
     assert "[[" not in "".join(files.rule_files(SLO).values())
@@ -47,7 +47,7 @@ def test_every_expression_is_promql():
 def test_the_issue_alerts_exist_with_severity_and_runbook():
     found = alerts()
     assert set(found) == {"High5xxRatio", "RagLatencyAboveSlo", "PodCrashLooping", "GpuMemorySaturated",
-                          "VllmRequestsWaiting"}
+                          "VllmRequestsWaiting", "MetricsPipelineDown"}
     for name, rule in found.items():
         assert rule["labels"]["severity"] in ("critical", "warning"), name
         assert set(rule["annotations"]) == {"summary", "description", "runbook_url"}, name
