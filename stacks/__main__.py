@@ -48,3 +48,10 @@ pulumi.export("albTargetGroupArns", tabular.model_api.target_group_arns + tabula
 pulumi.export("budgetNames", {"aws": guardrails.aws_budget.budget_name})
 # Alarm names are the logical names plus a suffix, and every logical name starts with the stack name.
 pulumi.export("alarmNamePrefix", f"{settings.stack}-")
+# What the region-loss procedure reads (docs/runbook.md section 9); copy them out of the primary region's state.
+if platform.dr_provider is not None:
+    pulumi.export("drRegion", settings.dr_region)
+    pulumi.export("replicaBucketNames", {"rag-documents": rag.documents.replica_bucket_name,
+                                         "tabular-artifacts": tabular.artifacts.replica_bucket_name})
+if platform.access_logs is not None:
+    pulumi.export("accessLogBucket", platform.access_logs.bucket_name)

@@ -170,6 +170,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("releaseTag", "string", "Image tag every service deploys (pinned; never 'latest').", "0.1.0",
             lambda v: None if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", v) and v != "latest"
             else "use a pinned image tag such as 1.4.2 or a git SHA (not 'latest')"),
+    Setting("deployByDigest", "boolean",
+            "Run the Kubernetes workloads by the digest ECR holds for releaseTag (push the images before deploying).",
+            False),
     Setting("apiReplicas", "integer", "Minimum replicas of each API (the HPA's floor).",
             {"dev": 1, "staging": 2, "prod": 3}, _between(1, 50)),
     Setting("apiMaxReplicas", "integer", "Maximum replicas of each API (the HPA's ceiling).",
@@ -185,6 +188,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("certificateArn", "string", "ACM certificate for HTTPS on the load balancers; empty serves plain HTTP.",
             "", lambda v: None if v == "" or re.fullmatch(r"arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+", v)
             else "use an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>) or leave it empty"),
+    # Disaster recovery and access trails
+    Setting("crossRegionDr", "boolean",
+            "Replicate the documents and artifacts buckets and the Postgres backups into drRegion.",
+            {"dev": False, "staging": False, "prod": True}),
+    Setting("drRegion", "string", "AWS region of the disaster-recovery copies (another region than aws:region).",
+            "us-west-2", _pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d", "us-west-2")),
+    Setting("replicationTimeControl", "boolean",
+            "S3 Replication Time Control on the DR replication: 99.99% of objects within 15 minutes, $0.015/GB.",
+            False),
+    Setting("s3AccessLogs", "boolean", "S3 server access logs of every bucket into the environment's log bucket.",
+            {"dev": False, "staging": True, "prod": True}),
+    Setting("accessLogRetentionDays", "integer", "Days S3 server access logs are kept.",
+            {"dev": 30, "staging": 90, "prod": 365}, _between(1, 3650)),
     # Guard rails
     Setting("protectStateful", "boolean", "Deletion protection and Pulumi protect on databases, buckets and queues.",
             {"dev": False, "staging": True, "prod": True}),
@@ -251,6 +267,7 @@ class EnvConfig:
     redis_node_type: str
     redis_node_count: int
     release_tag: str
+    deploy_by_digest: bool
     api_replicas: int
     api_max_replicas: int
     fargate_min_tasks: int
@@ -258,6 +275,11 @@ class EnvConfig:
     cloud_run_min_instances: int
     cloud_run_max_instances: int
     certificate_arn: str
+    cross_region_dr: bool
+    dr_region: str
+    replication_time_control: bool
+    s3_access_logs: bool
+    access_log_retention_days: int
     protect_stateful: bool
     monthly_budget_usd: int
     gcp_monthly_budget_usd: int
@@ -285,7 +307,7 @@ class EnvConfig:
 
 @dataclass(frozen=True)
 class Slo:
-    """Service level objectives of one environment (docs/runbook.md, section 9)."""
+    """Service level objectives of one environment (docs/runbook.md, section 10)."""
 
     availability_percent: float
     rag_p95_latency_ms: int

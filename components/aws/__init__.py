@@ -2,6 +2,7 @@
 
 from components.aws.alert_topic import AlertTopic, AlertTopicArgs
 from components.aws.bucket import Bucket, BucketArgs
+from components.aws.bucket_replication import BucketReplicationArgs
 from components.aws.budget import AwsBudget, AwsBudgetArgs
 from components.aws.cluster_addons import ClusterAddons, ClusterAddonsArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs
 from components.aws.container_repository import ContainerRepository, ContainerRepositoryArgs
@@ -19,7 +20,8 @@ from components.aws.vpc import Vpc, VpcArgs
 from components.aws.workload_role import WorkloadRole, WorkloadRoleArgs
 
 __all__ = [
-    "AlertTopic", "AlertTopicArgs", "AwsBudget", "AwsBudgetArgs", "Bucket", "BucketArgs", "ClusterAddons",
+    "AlertTopic", "AlertTopicArgs", "AwsBudget", "AwsBudgetArgs", "Bucket", "BucketArgs", "BucketReplicationArgs",
+    "ClusterAddons",
     "ClusterAddonsArgs", "ContainerRepository", "ContainerRepositoryArgs", "EcsServiceRef", "EksCluster",
     "EksClusterArgs", "FargateAlbService", "FargateAlbServiceArgs", "GpuNodePool", "GpuNodePoolArgs",
     "NvidiaDevicePlugin", "NvidiaDevicePluginArgs", "OnCallDashboard", "OnCallDashboardArgs", "PostgresDatabase",

@@ -43,12 +43,13 @@ NLB_ANNOTATIONS = {
     "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
 }
 SCRAPE_RULES = [
-    {"api_groups": [""], "resources": ["nodes", "nodes/proxy", "nodes/metrics", "services", "endpoints", "pods"],
+    {"api_groups": [""], "resources": ["nodes", "nodes/metrics", "services", "endpoints", "pods"],
      "verbs": ["get", "list", "watch"]},
     {"api_groups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},
     {"non_resource_urls": ["/metrics"], "verbs": ["get"]},
 ]
-"""What Kubernetes service discovery and the kubelet/cAdvisor proxy need: read-only, nothing else."""
+"""What Kubernetes service discovery and the kubelets' /metrics need: read-only. Never ``nodes/proxy``: the
+kubelet authorizes WebSocket upgrades as ``get``, so it would open exec sessions in every pod."""
 
 
 @dataclass(kw_only=True)

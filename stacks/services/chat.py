@@ -6,8 +6,10 @@ pods so the GPU pool stays at zero nodes until someone wakes it (docs/runbook.md
 """
 
 import pulumi
+from pulumi_gcp import organizations
 
-from components.gcp import ArtifactRepository, ArtifactRepositoryArgs, CloudRunService, CloudRunServiceArgs
+from components.gcp import (ArtifactRepository, ArtifactRepositoryArgs, CloudRunService, CloudRunServiceArgs,
+                            KmsKeyRing, KmsKeyRingArgs, service_agent)
 from components.k8s import KubeService, KubeServiceArgs
 from stacks.config import EnvConfig
 from stacks.services.images import ServiceImages
@@ -30,9 +32,14 @@ class ChatService(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = {**settings.tags, "Service": "chat"}
 
+        project = organizations.get_project(project_id=settings.gcp_project, opts=pulumi.InvokeOptions(parent=self))
+        keys = KmsKeyRing(f"{env}-chat-keys", KmsKeyRingArgs(
+            location=settings.gcp_region, keys={"images": [service_agent("artifactregistry", project.number)]},
+            protect=settings.protect_stateful, tags=tags,
+        ), child)
         registry = ArtifactRepository(f"{env}-chat-images", ArtifactRepositoryArgs(
-            location=settings.gcp_region, repository_id=f"{env}-chat", protect=settings.protect_stateful,
-            tags=tags,
+            location=settings.gcp_region, repository_id=f"{env}-chat", kms_key_name=keys.key_ids["images"],
+            protect=settings.protect_stateful, tags=tags,
         ), child)
         self.web = CloudRunService(f"{env}-chat-web", CloudRunServiceArgs(
             image=registry.image("chat-web", settings.release_tag),
@@ -54,6 +61,7 @@ class ChatService(pulumi.ComponentResource):
         gpu_pool = platform.gpu_pool
         self.model = KubeService(f"{env}-chat-model", KubeServiceArgs(
             image=images.image("model"),
+            image_digest=images.digest("model"),
             namespace=NAMESPACE,
             create_namespace=True,
             provider=platform.cluster.provider,

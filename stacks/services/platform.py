@@ -1,11 +1,13 @@
 """What every service stands on: the network, the alert topic, the EKS cluster and its node pools."""
 
 import pulumi
+import pulumi_aws as aws
 
-from components.aws import (AlertTopic, AlertTopicArgs, Bucket, BucketArgs, ClusterAddons, ClusterAddonsArgs, EksCluster,
-                            EksClusterArgs, GpuNodePool, GpuNodePoolArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs,
-                            PostgresDatabaseArgs, Vpc, VpcArgs, WorkloadRole, WorkloadRoleArgs)
-from stacks.config import EnvConfig
+from components.aws import (AlertTopic, AlertTopicArgs, Bucket, BucketArgs, BucketReplicationArgs, ClusterAddons,
+                            ClusterAddonsArgs, EksCluster, EksClusterArgs, GpuNodePool, GpuNodePoolArgs,
+                            NvidiaDevicePlugin, NvidiaDevicePluginArgs, PostgresDatabaseArgs, Vpc, VpcArgs,
+                            WorkloadRole, WorkloadRoleArgs)
+from stacks.config import ConfigError, EnvConfig
 
 
 LOAD_BALANCER_LOG_DAYS = 90
@@ -18,6 +20,12 @@ class Platform(pulumi.ComponentResource):
     network: Vpc
     alerts: AlertTopic
     load_balancer_logs: Bucket
+    access_logs: Bucket | None
+    """Receives the S3 server access logs of the environment's buckets (``s3AccessLogs``), one prefix per bucket."""
+    dr_provider: aws.Provider | None
+    """AWS provider of ``drRegion`` where the tier asks for cross-region DR (``crossRegionDr``)."""
+    dr_access_logs: Bucket | None
+    """The access-log bucket of the DR region (S3 logs only within a region), for the replicas."""
     cluster: EksCluster
     gpu_pool: GpuNodePool
     workload_dependencies: list[pulumi.Resource]
@@ -45,10 +53,12 @@ class Platform(pulumi.ComponentResource):
         ), child)
         self.alerts = AlertTopic(f"{env}-alerts", AlertTopicArgs(alert_emails=settings.alert_emails,
                                                                           allow_prometheus=True, tags=tags), child)
+        self._trails(settings)
         self.load_balancer_logs = Bucket(f"{env}-lb-logs", BucketArgs(
             load_balancer_log_target=True,
             object_expiration_days=LOAD_BALANCER_LOG_DAYS,
             noncurrent_version_expiration_days=1,
+            access_log_bucket=self.access_logs.bucket_name if self.access_logs else None,
             protect=settings.protect_stateful,
             tags=tags,
         ), child)
@@ -88,6 +98,51 @@ class Platform(pulumi.ComponentResource):
 
         self.register_outputs({"cluster_name": self.cluster.cluster_name, "vpc_id": self.network.vpc_id})
 
+    def _trails(self, settings: EnvConfig) -> None:
+        """The DR region's provider and the access-log buckets, where the tier asks for them.
+
+        Access trails are S3 server access logs rather than CloudTrail data events: they cost only their storage
+        (data events are $0.10 per 100,000 requests, and the ingestion worker and MLflow read every object), they
+        record every request including anonymous and refused ones, and ``Bucket`` already hardens a log target.
+        What they give up: delivery is best-effort within hours, not CloudTrail's 15 minutes, and they name the
+        IAM principal but not its session tags; docs/runbook.md says how to query them.
+        """
+        env, tags, protect = settings.stack, settings.tags, settings.protect_stateful
+        child = pulumi.ResourceOptions(parent=self)
+        self.dr_provider = self.access_logs = self.dr_access_logs = None
+        if settings.cross_region_dr:
+            if settings.dr_region == settings.aws_region:
+                raise ConfigError(
+                    f"stacks/Pulumi.{env}.yaml: genai-platform:drRegion = {settings.dr_region!r} is invalid: it is "
+                    "aws:region itself, so a region loss would take the copies too; pick another region, e.g. "
+                    f"{'us-east-1' if settings.aws_region != 'us-east-1' else 'us-west-2'}.")
+            self.dr_provider = aws.Provider(f"{env}-dr", region=settings.dr_region, opts=child)
+        if not settings.s3_access_logs:
+            return
+        log_args = dict(access_log_target=True, object_expiration_days=settings.access_log_retention_days,
+                        noncurrent_version_expiration_days=1, protect=protect, tags=tags)
+        self.access_logs = Bucket(f"{env}-access-logs", BucketArgs(**log_args), child)
+        if self.dr_provider is not None:
+            self.dr_access_logs = Bucket(f"{env}-dr-access-logs", BucketArgs(**log_args),
+                                         pulumi.ResourceOptions(parent=self, provider=self.dr_provider))
+
+    def data_bucket_args(self, settings: EnvConfig, tags: dict[str, str]) -> BucketArgs:
+        """A service's data bucket: access logs into the environment's log bucket, and a replica in the DR
+        region where the tier asks for one."""
+        replication = None
+        if self.dr_provider is not None:
+            replication = BucketReplicationArgs(
+                provider=self.dr_provider,
+                access_log_bucket=self.dr_access_logs.bucket_name if self.dr_access_logs else None,
+                time_control=settings.replication_time_control,
+            )
+        return BucketArgs(
+            access_log_bucket=self.access_logs.bucket_name if self.access_logs else None,
+            replication=replication,
+            protect=settings.protect_stateful,
+            tags=tags,
+        )
+
     def postgres_args(self, settings: EnvConfig, db_name: str, tags: dict[str, str]) -> PostgresDatabaseArgs:
         """A service database sized by the tier, in the isolated subnets, reachable from the cluster's nodes."""
         return PostgresDatabaseArgs(
@@ -101,6 +156,7 @@ class Platform(pulumi.ComponentResource):
             allocated_storage_gb=settings.postgres_allocated_storage_gb,
             max_allocated_storage_gb=settings.postgres_max_allocated_storage_gb,
             performance_insights_enabled=settings.postgres_performance_insights,
+            backup_replica_provider=self.dr_provider,
             protect=settings.protect_stateful,
             tags=tags,
         )

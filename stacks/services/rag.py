@@ -10,7 +10,7 @@ exactly what it does:
 
 import pulumi
 
-from components.aws import (Bucket, BucketArgs, PostgresDatabase, QueueWithDlq, QueueWithDlqArgs,
+from components.aws import (Bucket, PostgresDatabase, QueueWithDlq, QueueWithDlqArgs,
                             RedisCache, RedisCacheArgs)
 from components.k8s import KubeService, KubeServiceArgs
 from stacks.config import EnvConfig
@@ -42,7 +42,7 @@ class RagService(pulumi.ComponentResource):
         alarm_actions = [platform.alerts.topic_arn]
 
         images = ServiceImages(f"{env}-rag", ["api", "worker"], settings, tags, self)
-        self.documents = Bucket(f"{env}-rag-documents", BucketArgs(protect=protect, tags=tags), child)
+        self.documents = Bucket(f"{env}-rag-documents", platform.data_bucket_args(settings, tags), child)
         self.queue = QueueWithDlq(f"{env}-rag-ingest", QueueWithDlqArgs(
             # Parsing and embedding a large PDF takes minutes; the message must stay hidden meanwhile.
             visibility_timeout_seconds=900,
@@ -89,13 +89,15 @@ class RagService(pulumi.ComponentResource):
                       allow_from_namespaces=observability.scraper_namespaces if observability else [],
                       min_replicas=settings.api_replicas, max_replicas=settings.api_max_replicas)
         self.api = KubeService(f"{env}-rag-api", KubeServiceArgs(
-            image=images.image("api"), env=telemetry("rag-api"), create_namespace=True, iam_role_arn=api_role.role_arn,
+            image=images.image("api"), image_digest=images.digest("api"), env=telemetry("rag-api"),
+            create_namespace=True, iam_role_arn=api_role.role_arn,
             ingress=True, ingress_group_name=Platform.ingress_group(settings), certificate_arn=settings.certificate_arn or None,
             load_balancer_cidrs=[network.cidr_block], tags=tags, **common,
         ), pulumi.ResourceOptions(parent=self, depends_on=platform.workload_dependencies))
         # After the API: its component creates the namespace.
         self.worker = KubeService(f"{env}-rag-worker", KubeServiceArgs(
-            image=images.image("worker"), env=telemetry("rag-worker"), iam_role_arn=worker_role.role_arn,
+            image=images.image("worker"), image_digest=images.digest("worker"), env=telemetry("rag-worker"),
+            iam_role_arn=worker_role.role_arn,
             cpu_request_millicores=500, memory_request_mib=1024, memory_limit_mib=2048, **common,
         ), pulumi.ResourceOptions(parent=self, depends_on=[*platform.workload_dependencies, self.api]))
 

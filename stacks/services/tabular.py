@@ -7,7 +7,7 @@ registered model from the artifacts bucket and writes predictions to the same Po
 
 import pulumi
 
-from components.aws import Bucket, BucketArgs, FargateAlbService, FargateAlbServiceArgs, PostgresDatabase
+from components.aws import Bucket, FargateAlbService, FargateAlbServiceArgs, PostgresDatabase
 from components.k8s import KubeCronJob, KubeCronJobArgs
 from stacks.config import EnvConfig
 from stacks.services.images import ServiceImages
@@ -36,7 +36,7 @@ class TabularService(pulumi.ComponentResource):
         protect = settings.protect_stateful
 
         images = ServiceImages(f"{env}-tabular", ["api", "mlflow", "scoring"], settings, tags, self)
-        self.artifacts = Bucket(f"{env}-tabular-artifacts", BucketArgs(protect=protect, tags=tags), child)
+        self.artifacts = Bucket(f"{env}-tabular-artifacts", platform.data_bucket_args(settings, tags), child)
         # The cluster's nodes (the scoring CronJob) may connect; the Fargate services are admitted below.
         self.database = PostgresDatabase(f"{env}-tabular-db", platform.postgres_args(settings, "mlflow", tags), child)
         bucket_arn, objects = self.artifacts.bucket_arn, pulumi.Output.concat(self.artifacts.bucket_arn, "/*")
@@ -102,6 +102,7 @@ class TabularService(pulumi.ComponentResource):
         }, tags, self)
         KubeCronJob(f"{env}-tabular-scoring", KubeCronJobArgs(
             image=images.image("scoring"),
+            image_digest=images.digest("scoring"),
             namespace=NAMESPACE,
             create_namespace=True,
             provider=cluster.provider,

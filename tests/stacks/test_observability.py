@@ -92,7 +92,8 @@ def test_dashboards_are_grafana_models_on_the_provisioned_data_sources():
 def test_scrape_jobs():
     jobs = {job["job_name"]: job for job in files.scrape_configs()}
     assert set(jobs) == {"kubelet", "cadvisor", "kube-state-metrics", "dcgm-exporter", "vllm", "apps"}
-    assert jobs["cadvisor"]["relabel_configs"][1]["replacement"] == "/api/v1/nodes/$1/proxy/metrics/cadvisor"
+    assert jobs["cadvisor"]["metrics_path"] == "/metrics/cadvisor"
+    assert all(job["kubernetes_sd_configs"] for job in jobs.values())
 
 
 def test_slo_settings_are_typed_and_checked():

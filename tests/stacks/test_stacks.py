@@ -16,6 +16,7 @@ NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 CACHE = "aws:elasticache/replicationGroup:ReplicationGroup"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
+BACKUP_REPLICATION = "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
 
 
 @pytest.fixture(scope="session")
@@ -108,12 +109,16 @@ def test_cloud_run_min_instances_and_private_invoker(plans, stack, min_instances
     assert "allUsers" not in members
 
 
-@pytest.mark.parametrize(("stack", "protected"), [("dev", False), ("staging", True), ("prod", True)])
-def test_stateful_resources_are_protected_from_staging_on(plans, stack, protected):
+# Buckets: documents, artifacts, LB logs; from staging on the access-log bucket; in prod (cross-region DR)
+# the two replicas and the DR region's access-log bucket.
+@pytest.mark.parametrize(("stack", "protected", "buckets"), [("dev", False, 3), ("staging", True, 4),
+                                                             ("prod", True, 3 + 1 + 3)])
+def test_stateful_resources_are_protected_from_staging_on(plans, stack, protected, buckets):
     plan = plans[stack]
     stateful = (plan.of_type(DB) + plan.of_type("aws:s3/bucket:Bucket") + plan.of_type("aws:sqs/queue:Queue")
-                + plan.of_type(CACHE))
-    assert len(stateful) == 2 + 3 + 2 + 1  # 2 databases; documents, artifacts, LB-log buckets; queue + DLQ; cache
+                + plan.of_type(CACHE) + plan.of_type(BACKUP_REPLICATION))
+    backup_replicas = 2 if stack == "prod" else 0
+    assert len(stateful) == 2 + buckets + 2 + 1 + backup_replicas  # databases; buckets; queue + DLQ; cache
     assert {r.protect for r in stateful} == {protected}
 
 

@@ -71,6 +71,8 @@ def test_identity_and_discovery_rights_are_read_only():
     assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": ROLE}
     rules = plan.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole").inputs["rules"]
     assert {verb for rule in rules for verb in rule["verbs"]} == {"get", "list", "watch"}
+    # nodes/proxy 'get' would open exec sessions through the kubelet; /metrics needs nodes/metrics only.
+    assert "nodes/proxy" not in {resource for rule in rules for resource in rule.get("resources", [])}
     binding = plan.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").inputs
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "otel", "namespace": "observability"}]
 
