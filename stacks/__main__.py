@@ -32,7 +32,7 @@ pulumi.export("gcpBudgetName", guardrails.gcp_budget.budget_name)
 pulumi.export("dashboardUrl", guardrails.dashboard.dashboard_url)
 pulumi.export("prometheusEndpoint", observability.prometheus.prometheus_endpoint)
 pulumi.export("grafanaUrl", observability.grafana.endpoint if observability.grafana else "")
-pulumi.export("gpuNodeGroupName", platform.gpu_pool.node_group_name)
+pulumi.export("gpuNodePoolName", platform.gpu_pool.node_pool_name)
 pulumi.export("ecsClusterName", tabular.model_api.cluster_name)
 pulumi.export("ecsServiceNames", {"tabular-api": tabular.model_api.service_name,
                                   "mlflow": tabular.mlflow.service_name})

@@ -140,13 +140,24 @@ SETTINGS: tuple[Setting, ...] = (
             _between(1, 100)),
     Setting("systemNodesMax", "integer", "Maximum general-purpose nodes.", {"dev": 3, "staging": 4, "prod": 6},
             _between(1, 100)),
-    Setting("gpuInstanceTypes", "array", "GPU instance types of the model-serving pool.", ["g6.xlarge"],
-            _each(_pattern(_INSTANCE_TYPE, "g6.xlarge"))),
+    # GPU capacity: the Karpenter GPU NodePool. Its limits are the GPU bill's ceiling (priced by the plan).
+    Setting("gpuInstanceFamilies", "array", "GPU instance families Karpenter may launch (g6 L4, g6e L40S, g5 A10G).",
+            {"dev": ["g6", "g5"], "staging": ["g6", "g5"], "prod": ["g6", "g6e", "g5"]},
+            _each(_one_of("g4dn", "g5", "g6", "g6e", "gr6"))),
     Setting("gpuCapacityType", "string", "ON_DEMAND or SPOT for the GPU pool.",
             {"dev": "SPOT", "staging": "SPOT", "prod": "ON_DEMAND"}, _one_of("ON_DEMAND", "SPOT")),
-    Setting("gpuMinSize", "integer", "Minimum GPU nodes (0 scales to zero when idle).",
-            {"dev": 0, "staging": 0, "prod": 1}, _between(0, 100)),
-    Setting("gpuMaxSize", "integer", "Maximum GPU nodes.", {"dev": 1, "staging": 2, "prod": 4}, _between(1, 100)),
+    Setting("gpuMaxGpus", "integer", "GPU ceiling of the GPU pool (NodePool limits; the pool is empty when idle).",
+            {"dev": 1, "staging": 2, "prod": 4}, _between(1, 64)),
+    Setting("gpuMaxVcpus", "integer", "vCPU ceiling over all GPU nodes (NodePool limits).",
+            {"dev": 8, "staging": 16, "prod": 32}, _between(4, 1024)),
+    Setting("gpuMaxMemoryGib", "integer", "Memory ceiling in GiB over all GPU nodes (NodePool limits).",
+            {"dev": 32, "staging": 64, "prod": 64}, _between(16, 8192)),
+    Setting("burstMaxVcpus", "integer", "vCPU ceiling of the general-burst pool (Spot first) that takes CPU overflow.",
+            {"dev": 4, "staging": 8, "prod": 16}, _between(2, 1024)),
+    Setting("burstMaxMemoryGib", "integer", "Memory ceiling in GiB of the general-burst pool.",
+            {"dev": 16, "staging": 32, "prod": 64}, _between(4, 8192)),
+    Setting("chatModelMinReplicas", "integer", "Minimum replicas of the chat model server (0 parks it, no GPU node).",
+            {"dev": 0, "staging": 0, "prod": 1}, _between(0, 64)),
     # Data
     Setting("postgresInstanceClass", "string", "RDS instance class of the Postgres databases.",
             {"dev": "db.t4g.micro", "staging": "db.t4g.medium", "prod": "db.r7g.large"},
@@ -254,10 +265,14 @@ class EnvConfig:
     system_node_capacity_type: str
     system_nodes_min: int
     system_nodes_max: int
-    gpu_instance_types: list[str]
+    gpu_instance_families: list[str]
     gpu_capacity_type: str
-    gpu_min_size: int
-    gpu_max_size: int
+    gpu_max_gpus: int
+    gpu_max_vcpus: int
+    gpu_max_memory_gib: int
+    burst_max_vcpus: int
+    burst_max_memory_gib: int
+    chat_model_min_replicas: int
     postgres_instance_class: str
     postgres_multi_az: bool
     postgres_backup_retention_days: int
@@ -322,7 +337,7 @@ class Slo:
 # Pairs whose first value must not exceed the second: (min key, max key).
 _RANGES = (
     ("systemNodesMin", "systemNodesMax"),
-    ("gpuMinSize", "gpuMaxSize"),
+    ("chatModelMinReplicas", "gpuMaxGpus"),
     ("postgresAllocatedStorageGb", "postgresMaxAllocatedStorageGb"),
     ("apiReplicas", "apiMaxReplicas"),
     ("fargateMinTasks", "fargateMaxTasks"),

@@ -12,6 +12,8 @@ from components.aws.fargate_service import FargateAlbService, FargateAlbServiceA
 from components.aws.fargate_sizes import check_fargate_size, smallest_fargate_size
 from components.aws.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
 from components.aws.grafana import ManagedGrafana, ManagedGrafanaArgs
+from components.aws.karpenter import Karpenter, KarpenterArgs
+from components.aws.karpenter_node_pool import KarpenterNodePool, KarpenterNodePoolArgs
 from components.aws.postgres import PostgresDatabase, PostgresDatabaseArgs
 from components.aws.prometheus import PrometheusWorkspace, PrometheusWorkspaceArgs
 from components.aws.queue import QueueWithDlq, QueueWithDlqArgs
@@ -24,6 +26,7 @@ __all__ = [
     "ClusterAddons",
     "ClusterAddonsArgs", "ContainerRepository", "ContainerRepositoryArgs", "EcsServiceRef", "EksCluster",
     "EksClusterArgs", "FargateAlbService", "FargateAlbServiceArgs", "GpuNodePool", "GpuNodePoolArgs",
+    "Karpenter", "KarpenterArgs", "KarpenterNodePool", "KarpenterNodePoolArgs",
     "NvidiaDevicePlugin", "NvidiaDevicePluginArgs", "OnCallDashboard", "OnCallDashboardArgs", "PostgresDatabase",
     "PostgresDatabaseArgs", "QueueWithDlq", "QueueWithDlqArgs", "RedisCache", "RedisCacheArgs", "Vpc", "VpcArgs",
     "WorkloadRole", "WorkloadRoleArgs", "check_fargate_size", "smallest_fargate_size",

@@ -53,6 +53,11 @@ class VpcArgs:
     ``sts``, ``logs``, ``secretsmanager``...). Each costs ~$7.30/month per zone; default none.
     The S3 gateway endpoint is always created: it is free and keeps S3 traffic off the NAT."""
 
+    private_subnet_tags: dict[str, str] = field(default_factory=dict)
+    """Extra tags on the private subnets only, e.g. ``{"karpenter.sh/discovery": <cluster name>}`` so Karpenter's
+    EC2NodeClass finds them. Set here rather than with a separate ``ec2.Tag``: the subnet owns its tags, and an update
+    of the subnet would remove a tag another resource added."""
+
     tags: dict[str, str] = field(default_factory=dict)
     """Extra tags on every child (the stack passes ``Environment``)."""
 
@@ -110,7 +115,8 @@ class Vpc(pulumi.ComponentResource):
                     cidr_block=slot.cidr,
                     availability_zone=zones[slot.zone_index],
                     map_public_ip_on_launch=False,  # nothing gets a public IP unless it asks for an EIP
-                    tags=self._tagged(subnet_name, {"Tier": slot.tier, **_ELB_ROLE_TAGS.get(slot.tier, {})}),
+                    tags=self._tagged(subnet_name, {"Tier": slot.tier, **_ELB_ROLE_TAGS.get(slot.tier, {}),
+                                                    **(args.private_subnet_tags if slot.tier == "private" else {})}),
                     opts=child,
                 )
             )

@@ -65,18 +65,18 @@ class ChatService(pulumi.ComponentResource):
             namespace=NAMESPACE,
             create_namespace=True,
             provider=platform.cluster.provider,
-            gpu_count=gpu_pool.gpus_per_node,
-            gpu_node_selector=gpu_pool.labels,
+            gpu_count=1,  # one L4, A10G or L40S holds the model
+            gpu_node_selector=gpu_pool.node_selector,
             env=observability.pod_env("chat-model", NAMESPACE) if observability else {},
             allow_from_namespaces=observability.scraper_namespaces if observability else [],  # vLLM's /metrics
-            # One server per GPU node: the pool's size is the server's size.
-            min_replicas=settings.gpu_min_size,
-            max_replicas=settings.gpu_max_size,
+            # One GPU per server: the pool's GPU ceiling is the server's ceiling.
+            min_replicas=settings.chat_model_min_replicas,
+            max_replicas=gpu_pool.gpu_limit,
             startup_timeout_seconds=900,  # loading the weights from disk onto the GPU
             cpu_request_millicores=2000, memory_request_mib=8192, memory_limit_mib=12288,
             ingress=True, ingress_group_name=Platform.ingress_group(settings), certificate_arn=settings.certificate_arn or None,
             load_balancer_cidrs=[platform.network.cidr_block],
             tags=tags,
-        ), pulumi.ResourceOptions(parent=self, depends_on=platform.workload_dependencies))
+        ), pulumi.ResourceOptions(parent=self, depends_on=[*platform.workload_dependencies, gpu_pool]))
 
         self.register_outputs({"web_url": self.web.url, "model_hostname": self.model.ingress_hostname})

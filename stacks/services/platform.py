@@ -4,9 +4,10 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws import (AlertTopic, AlertTopicArgs, Bucket, BucketArgs, BucketReplicationArgs, ClusterAddons,
-                            ClusterAddonsArgs, EksCluster, EksClusterArgs, GpuNodePool, GpuNodePoolArgs,
-                            NvidiaDevicePlugin, NvidiaDevicePluginArgs, PostgresDatabaseArgs, Vpc, VpcArgs,
-                            WorkloadRole, WorkloadRoleArgs)
+                            ClusterAddonsArgs, EksCluster, EksClusterArgs, Karpenter, KarpenterArgs, KarpenterNodePool,
+                            KarpenterNodePoolArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs, PostgresDatabaseArgs, Vpc,
+                            VpcArgs, WorkloadRole, WorkloadRoleArgs)
+from components.aws.karpenter import DISCOVERY_TAG
 from stacks.config import ConfigError, EnvConfig
 
 
@@ -27,7 +28,9 @@ class Platform(pulumi.ComponentResource):
     dr_access_logs: Bucket | None
     """The access-log bucket of the DR region (S3 logs only within a region), for the replicas."""
     cluster: EksCluster
-    gpu_pool: GpuNodePool
+    karpenter: Karpenter
+    gpu_pool: KarpenterNodePool
+    burst_pool: KarpenterNodePool
     workload_dependencies: list[pulumi.Resource]
     """What every Kubernetes workload must be created after (``depends_on``)."""
 
@@ -36,6 +39,11 @@ class Platform(pulumi.ComponentResource):
         """The AWS Load Balancer Controller group every internal Ingress joins: one ALB per environment
         (~$22/month each) instead of one per service."""
         return f"{settings.stack}-internal"
+
+    @staticmethod
+    def cluster_name(settings: EnvConfig) -> str:
+        """The EKS cluster's name (``EksCluster`` names it after its component)."""
+        return f"{settings.stack}-eks"
 
     def __init__(self, settings: EnvConfig, opts: pulumi.ResourceOptions | None = None):
         name = f"{settings.stack}-platform"
@@ -49,6 +57,8 @@ class Platform(pulumi.ComponentResource):
             nat_strategy=settings.nat_strategy,
             flow_log_retention_days=settings.flow_log_retention_days,
             interface_endpoints=settings.interface_endpoints,
+            # Karpenter launches nodes into the subnets carrying its discovery tag: the private ones only.
+            private_subnet_tags={DISCOVERY_TAG: self.cluster_name(settings)},
             tags=tags,
         ), child)
         self.alerts = AlertTopic(f"{env}-alerts", AlertTopicArgs(alert_emails=settings.alert_emails,
@@ -63,7 +73,7 @@ class Platform(pulumi.ComponentResource):
             tags=tags,
         ), child)
 
-        self.cluster = EksCluster(f"{env}-eks", EksClusterArgs(
+        self.cluster = EksCluster(self.cluster_name(settings), EksClusterArgs(
             vpc_id=self.network.vpc_id,
             private_subnet_ids=self.network.private_subnet_ids,
             service_ipv4_cidr=settings.eks_service_cidr,
@@ -78,19 +88,33 @@ class Platform(pulumi.ComponentResource):
             protect=settings.protect_stateful,
             tags=tags,
         ), child)
-        addons = ClusterAddons(f"{env}-addons", ClusterAddonsArgs(cluster=self.cluster, tags=tags), child)
-
-        self.gpu_pool = GpuNodePool(f"{env}-gpu", GpuNodePoolArgs(
-            cluster=self.cluster,
-            instance_types=settings.gpu_instance_types,
-            capacity_type=settings.gpu_capacity_type,
-            min_size=settings.gpu_min_size,
-            desired_size=settings.gpu_min_size,
-            max_size=settings.gpu_max_size,
+        # Karpenter provisions GPU and burst nodes, so the cluster autoscaler (fragile scale-from-zero for managed
+        # node groups, kubernetes/autoscaler#8799) is left out; the system node group keeps its minimum size.
+        addons = ClusterAddons(f"{env}-addons", ClusterAddonsArgs(cluster=self.cluster, cluster_autoscaler=False,
+                                                                  tags=tags), child)
+        self.karpenter = Karpenter(f"{env}-karpenter", KarpenterArgs(
+            cluster=self.cluster, subnet_ids=[], protect=settings.protect_stateful, tags=tags), child)  # tagged by Vpc
+        self.gpu_pool = KarpenterNodePool(f"{env}-gpu", KarpenterNodePoolArgs(
+            karpenter=self.karpenter,
+            preset="gpu-serving",
+            instance_families=settings.gpu_instance_families,
+            capacity_types=["spot" if settings.gpu_capacity_type == "SPOT" else "on-demand"],
+            gpu_limit=settings.gpu_max_gpus,
+            cpu_limit=settings.gpu_max_vcpus,
+            memory_limit_gib=settings.gpu_max_memory_gib,
+            tags=tags,
+        ), child)
+        # CPU pods the fixed-size system group cannot hold (API scale-out, ingestion and scoring bursts) go here.
+        self.burst_pool = KarpenterNodePool(f"{env}-burst", KarpenterNodePoolArgs(
+            karpenter=self.karpenter,
+            preset="general-burst",
+            cpu_limit=settings.burst_max_vcpus,
+            memory_limit_gib=settings.burst_max_memory_gib,
             tags=tags,
         ), child)
         # Workloads wait for the controllers: Services and Ingresses are admitted by the load balancer
-        # controller's webhooks, and GPU pods are only schedulable once the device plugin advertises GPUs.
+        # controller's webhooks, and GPU pods are only schedulable once the device plugin advertises GPUs
+        # (GPU workloads also wait for gpu_pool).
         self.workload_dependencies: list[pulumi.Resource] = [addons]
         if self.gpu_pool.needs_device_plugin:
             self.workload_dependencies.append(

@@ -306,7 +306,8 @@ def test_json_shape_and_rounding():
                     res("aws:eks/nodeGroup:NodeGroup", "odd", {"instanceTypes": ["x9.huge"],
                                                               "scalingConfig": {"desiredSize": 1}}), budget=100)
     document = json.loads(json.dumps(result.to_json()))
-    assert set(document) == {"currency", "monthly", "budget", "items", "usage_based", "unpriced"}
+    assert set(document) == {"currency", "monthly", "budget", "items", "usage_based", "unpriced", "at_max_scale"}
+    assert document["at_max_scale"] == {"monthly": 46.83, "gpu_monthly": 0.0, "over_budget": False, "pools": []}
     assert document["currency"] == "USD" and document["budget"] == 100.0
     assert document["monthly"] == 46.83  # $13.98 + $32.85
     assert [set(i) for i in document["items"]] == [{"urn", "type", "monthly", "basis"}] * 2

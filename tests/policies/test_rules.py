@@ -73,6 +73,10 @@ REDIRECT = [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443"
 OPEN_443 = {"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}
 
 # (rule, resource type, logical name, compliant props, violating props); each rule is checked in prod.
+NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}
+
 RESOURCE_CASES = [
     ("s3-public-access-block", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "docs",
      {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True},
@@ -205,6 +209,20 @@ RESOURCE_CASES = [
     ("aws-environment-tag-matches", "aws:sqs/queue:Queue", "ingest", {"tags": TAGS}, {"tags": {**TAGS, "Environment": "dev"}}),
     ("gcp-required-labels", "gcp:cloudrunv2/service:Service", "chat", {"labels": LABELS},
      {"labels": {"environment": "prod"}}),
+    # Karpenter (more cases, both ways, in test_karpenter_rules.py)
+    ("karpenter-nodepool-limits", NODE_POOL, "burst", {"spec": {"limits": {"cpu": "16", "memory": "64Gi"}}},
+     {"spec": {}}),
+    ("karpenter-gpu-nodepool-tainted", NODE_POOL, "gpu",
+     {"spec": {"limits": {"nvidia.com/gpu": "1"}, "template": {"spec": {"taints": [GPU_TAINT]}}}},
+     {"spec": {"limits": {"nvidia.com/gpu": "1"}, "template": {"spec": {}}}}),
+    ("karpenter-serving-pool-consolidation", NODE_POOL, "gpu",
+     {"spec": {"limits": {"nvidia.com/gpu": "1"}, "disruption": {"consolidationPolicy": "WhenEmpty"}}},
+     {"spec": {"limits": {"nvidia.com/gpu": "1"}, "disruption": {"consolidationPolicy": "WhenEmptyOrUnderutilized"}}}),
+    ("karpenter-nodeclass-imdsv2", NODE_CLASS, "gpu", {"spec": {"metadataOptions": {"httpTokens": "required"}}},
+     {"spec": {"metadataOptions": {"httpTokens": "optional", "httpPutResponseHopLimit": 2}}}),
+    ("karpenter-nodeclass-encrypted-volumes", NODE_CLASS, "gpu",
+     {"spec": {"blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": True}}]}},
+     {"spec": {"blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"volumeSize": "200Gi"}}]}}),
 ]
 
 

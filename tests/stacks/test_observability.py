@@ -176,8 +176,12 @@ def test_scrape_jobs_find_the_pods_the_stack_runs(plans, stack):
     assert re.fullmatch(keep["regex"], model["metadata"]["labels"]["app.kubernetes.io/name"])
     assert [p["name"] for p in model["spec"]["containers"][0]["ports"]] == ["http"]
     release = {r.inputs["chart"]: r for r in plan.of_type("kubernetes:helm.sh/v3:Release")}["dcgm-exporter"]
-    gpu_pool = plan.named(f"{stack}-gpu-nodes", "aws:eks/nodeGroup:NodeGroup")
-    assert release.inputs["values"]["nodeSelector"].items() <= gpu_pool.inputs["labels"].items()
+    gpu_pools = [pool for pool in plan.of_type("kubernetes:karpenter.sh/v1:NodePool")
+                 if any(t["key"] == "nvidia.com/gpu" for t in pool.inputs["spec"]["template"]["spec"].get("taints", []))]
+    assert gpu_pools
+    for pool in gpu_pools:  # the exporter lands on every GPU node Karpenter launches
+        assert release.inputs["values"]["nodeSelector"].items() <= pool.inputs["spec"]["template"]["metadata"][
+            "labels"].items()
 
 
 def test_grafana_where_the_tier_enables_it(plans):

@@ -16,6 +16,8 @@ NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 CACHE = "aws:elasticache/replicationGroup:ReplicationGroup"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
+NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 BACKUP_REPLICATION = "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
 
 
@@ -53,22 +55,79 @@ def test_postgres_presets(plans, stack, multi_az, backup_days, deletion_protecti
         assert db.protect is deletion_protection
 
 
-@pytest.mark.parametrize(("stack", "system", "gpu"), [
-    ("dev", ("SPOT", 2, 3, ["t3.medium"]), ("SPOT", 0, 1)),
-    ("staging", ("ON_DEMAND", 2, 4, ["t3.large"]), ("SPOT", 0, 2)),
-    ("prod", ("ON_DEMAND", 3, 6, ["m6i.large"]), ("ON_DEMAND", 1, 4)),
+@pytest.mark.parametrize(("stack", "system"), [
+    ("dev", ("SPOT", 2, 3, ["t3.medium"])),
+    ("staging", ("ON_DEMAND", 2, 4, ["t3.large"])),
+    ("prod", ("ON_DEMAND", 3, 6, ["m6i.large"])),
 ])
-def test_node_pool_presets(plans, stack, system, gpu):
-    groups = {g.name: g.inputs for g in plans[stack].of_type(NODE_GROUP)}
-    system_group = next(v for k, v in groups.items() if "system" in k)
-    gpu_group = next(v for k, v in groups.items() if "gpu" in k)
+def test_system_node_group_is_the_only_managed_node_group(plans, stack, system):
+    (system_group,) = [g.inputs for g in plans[stack].of_type(NODE_GROUP)]
     capacity, low, high, types = system
     assert (system_group["capacityType"], system_group["scalingConfig"]["minSize"],
             system_group["scalingConfig"]["maxSize"], system_group["instanceTypes"]) == (capacity, low, high, types)
-    capacity, low, high = gpu
-    assert (gpu_group["capacityType"], gpu_group["scalingConfig"]["minSize"],
-            gpu_group["scalingConfig"]["maxSize"]) == (capacity, low, high)
-    assert gpu_group["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
+
+
+@pytest.mark.parametrize(("stack", "families", "capacity", "limits"), [
+    ("dev", ["g6", "g5"], ["spot"], {"nvidia.com/gpu": "1", "cpu": "8", "memory": "32Gi"}),
+    ("staging", ["g6", "g5"], ["spot"], {"nvidia.com/gpu": "2", "cpu": "16", "memory": "64Gi"}),
+    ("prod", ["g6", "g6e", "g5"], ["on-demand"], {"nvidia.com/gpu": "4", "cpu": "32", "memory": "64Gi"}),
+])
+def test_gpu_capacity_is_a_karpenter_node_pool_with_its_ceiling(plans, stack, families, capacity, limits):
+    plan = plans[stack]
+    pool = plan.named(f"{stack}-gpu-node-pool", NODE_POOL)
+    spec = pool.inputs["spec"]
+    requirements = {r["key"]: r["values"] for r in spec["template"]["spec"]["requirements"]}
+    assert requirements["karpenter.k8s.aws/instance-family"] == families
+    assert requirements["karpenter.sh/capacity-type"] == capacity
+    assert spec["limits"] == limits
+    assert spec["template"]["spec"]["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}]
+    assert spec["disruption"]["consolidationPolicy"] == "WhenEmpty"
+    node_class = plan.named(f"{stack}-gpu-node-class", NODE_CLASS)
+    assert spec["template"]["spec"]["nodeClassRef"]["name"] == node_class.inputs["metadata"]["name"]
+    assert node_class.inputs["spec"]["metadataOptions"]["httpTokens"] == "required"
+    # The cluster autoscaler and the managed GPU node group are gone: Karpenter is the only node autoscaler.
+    releases = {r.inputs["name"] for r in plan.of_type("kubernetes:helm.sh/v3:Release")}
+    assert "cluster-autoscaler" not in releases and {"karpenter", "nvidia-device-plugin"} <= releases
+    assert plan.outputs["gpuNodePoolName"] == pool.inputs["metadata"]["name"] == f"{stack}-gpu"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_karpenter_discovers_only_the_private_subnets_and_the_node_security_group(plans, stack):
+    plan = plans[stack]
+    tagged = {s.inputs["tags"]["Tier"] for s in plan.of_type("aws:ec2/subnet:Subnet")
+              if s.inputs["tags"].get("karpenter.sh/discovery") == f"{stack}-eks"}
+    assert tagged == {"private"}
+    (security_group_tag,) = plan.of_type("aws:ec2/tag:Tag")
+    assert security_group_tag.inputs["resourceId"] == plan.one("eks:index:Cluster").outputs["clusterSecurityGroupId"]
+    assert (security_group_tag.inputs["key"], security_group_tag.inputs["value"]) == ("karpenter.sh/discovery",
+                                                                                      f"{stack}-eks")
+
+
+@pytest.mark.parametrize(("stack", "limits"), [
+    ("dev", {"cpu": "4", "memory": "16Gi"}), ("staging", {"cpu": "8", "memory": "32Gi"}),
+    ("prod", {"cpu": "16", "memory": "64Gi"}),
+])
+def test_cpu_overflow_goes_to_a_spot_first_burst_pool(plans, stack, limits):
+    spec = plans[stack].named(f"{stack}-burst-node-pool", NODE_POOL).inputs["spec"]
+    requirements = {r["key"]: r["values"] for r in spec["template"]["spec"]["requirements"]}
+    assert requirements["karpenter.sh/capacity-type"] == ["spot", "on-demand"]
+    assert spec["limits"] == limits and "taints" not in spec["template"]["spec"]
+    assert len(plans[stack].of_type(NODE_POOL)) == len(plans[stack].of_type(NODE_CLASS)) == 2
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_model_server_lands_on_the_gpu_pool_which_the_device_plugin_serves(plans, stack):
+    plan = plans[stack]
+    pod = plan.named(f"{stack}-chat-model-deployment", "kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]
+    pool = plan.named(f"{stack}-gpu-node-pool", NODE_POOL).inputs["spec"]["template"]
+    assert pod["nodeSelector"] == {"karpenter.sh/nodepool": f"{stack}-gpu"}
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod["tolerations"]
+    plugin = next(r for r in plan.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["name"] == "nvidia-device-plugin")
+    (term,) = plugin.inputs["values"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+        "nodeSelectorTerms"]
+    for expression in term["matchExpressions"]:
+        assert pool["metadata"]["labels"][expression["key"]] in expression["values"]
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in plugin.inputs["values"]["tolerations"]
 
 
 @pytest.mark.parametrize(("stack", "nodes", "multi_az"), [("dev", 1, False), ("staging", 2, True), ("prod", 2, True)])
@@ -118,7 +177,8 @@ def test_stateful_resources_are_protected_from_staging_on(plans, stack, protecte
     stateful = (plan.of_type(DB) + plan.of_type("aws:s3/bucket:Bucket") + plan.of_type("aws:sqs/queue:Queue")
                 + plan.of_type(CACHE) + plan.of_type(BACKUP_REPLICATION))
     backup_replicas = 2 if stack == "prod" else 0
-    assert len(stateful) == 2 + buckets + 2 + 1 + backup_replicas  # databases; buckets; queue + DLQ; cache
+    # databases; buckets; ingest queue + DLQ and Karpenter's interruption queue + DLQ; cache
+    assert len(stateful) == 2 + buckets + 4 + 1 + backup_replicas
     assert {r.protect for r in stateful} == {protected}
 
 
@@ -211,6 +271,11 @@ def test_workloads_wait_for_the_cluster_controllers(plans):
         assert any("genai:aws:ClusterAddons$kubernetes:helm.sh/v3:Release::dev-addons-load-balancer-controller"
                    in urn for urn in dependencies)
         assert any("genai:aws:NvidiaDevicePlugin$kubernetes:helm.sh/v3:Release" in urn for urn in dependencies)
+    # Only the GPU workload waits for the GPU NodePool.
+    model = plan.named("dev-chat-model-deployment", "kubernetes:apps/v1:Deployment").dependencies
+    assert any(urn.endswith("kubernetes:karpenter.sh/v1:NodePool::dev-gpu-node-pool") for urn in model)
+    api = plan.named("dev-rag-api-deployment", "kubernetes:apps/v1:Deployment").dependencies
+    assert not any("KarpenterNodePool" in urn for urn in api)
     worker = plan.named("dev-rag-worker-deployment", "kubernetes:apps/v1:Deployment").dependencies
     assert any(urn.endswith("kubernetes:core/v1:Namespace::dev-rag-api-namespace") for urn in worker)
 
