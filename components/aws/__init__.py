@@ -12,10 +12,12 @@ from components.aws.fargate_service import FargateAlbService, FargateAlbServiceA
 from components.aws.fargate_shared_alb import SharedAlb, SharedAlbArgs
 from components.aws.fargate_sizes import check_fargate_size, smallest_fargate_size
 from components.aws.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
+from components.aws.grafana import ManagedGrafana, ManagedGrafanaArgs
 from components.aws.karpenter import Karpenter, KarpenterArgs
 from components.aws.karpenter_node_pool import KarpenterNodePool, KarpenterNodePoolArgs
 from components.aws.postgres import PostgresDatabase, PostgresDatabaseArgs
 from components.aws.postgres_tenant import PostgresTenantDatabase, PostgresTenantDatabaseArgs
+from components.aws.prometheus import PrometheusWorkspace, PrometheusWorkspaceArgs
 from components.aws.queue import QueueWithDlq, QueueWithDlqArgs
 from components.aws.redis import RedisCache, RedisCacheArgs
 from components.aws.vpc import Vpc, VpcArgs
@@ -31,4 +33,5 @@ __all__ = [
     "PostgresDatabaseArgs", "PostgresTenantDatabase", "PostgresTenantDatabaseArgs", "QueueWithDlq", "QueueWithDlqArgs", "RedisCache", "RedisCacheArgs", "SharedAlb",
     "SharedAlbArgs", "Vpc", "VpcArgs",
     "WorkloadRole", "WorkloadRoleArgs", "check_fargate_size", "smallest_fargate_size",
+    "ManagedGrafana", "ManagedGrafanaArgs", "PrometheusWorkspace", "PrometheusWorkspaceArgs",
 ]

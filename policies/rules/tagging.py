@@ -28,6 +28,9 @@ KNOWN_TAGGABLE_AWS = (
 )
 """Types that take tags even when the program passed none (then the rule reports them)."""
 KNOWN_LABELABLE_GCP = ("gcp:cloudrunv2/service:Service", "gcp:storage/bucket:Bucket")
+USER_LABELS_GCP = ("gcp:monitoring/notificationChannel:NotificationChannel", "gcp:monitoring/alertPolicy:AlertPolicy",
+                   "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig")
+"""Types whose labels are ``userLabels``: a notification channel's ``labels`` are its settings (e.g. the address)."""
 
 
 def _tag_bag(args: ResourceValidationArgs, key: str, known: tuple[str, ...]) -> Mapping[str, Any] | None:
@@ -104,7 +107,8 @@ def environment_tag_matches(args: ResourceValidationArgs, ctx: RuleContext) -> I
 def required_labels(args: ResourceValidationArgs, ctx: RuleContext) -> Iterator[str]:
     if not args.resource_type.startswith("gcp:"):
         return
-    labels = _tag_bag(args, "labels", KNOWN_LABELABLE_GCP)
+    labels = _tag_bag(args, "userLabels" if args.resource_type in USER_LABELS_GCP else "labels",
+                      KNOWN_LABELABLE_GCP + USER_LABELS_GCP)
     if labels is None:
         return
     missing = [key for key in ctx["requiredLabels"] if not is_set(labels, (key,))]

@@ -13,6 +13,7 @@ from components.gcp import (ArtifactRepository, ArtifactRepositoryArgs, CloudRun
 from components.k8s import KubeService, KubeServiceArgs
 from stacks.config import EnvConfig
 from stacks.services.images import ServiceImages
+from stacks.services.observability import Observability
 from stacks.services.platform import Platform
 
 NAMESPACE = "chat"
@@ -24,7 +25,8 @@ class ChatService(pulumi.ComponentResource):
     web: CloudRunService
     model: KubeService
 
-    def __init__(self, settings: EnvConfig, platform: Platform, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, settings: EnvConfig, platform: Platform, opts: pulumi.ResourceOptions | None = None,
+                 observability: Observability | None = None):
         env = settings.stack
         super().__init__("genai:stack:ChatService", f"{env}-chat", None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -65,6 +67,8 @@ class ChatService(pulumi.ComponentResource):
             provider=platform.cluster.provider,
             gpu_count=1,  # one L4, A10G or L40S holds the model
             gpu_node_selector=gpu_pool.node_selector,
+            env=observability.pod_env("chat-model", NAMESPACE) if observability else {},
+            allow_from_namespaces=observability.scraper_namespaces if observability else [],  # vLLM's /metrics
             # One GPU per server: the pool's GPU ceiling is the server's ceiling.
             min_replicas=settings.chat_model_min_replicas,
             max_replicas=gpu_pool.gpu_limit,

@@ -58,7 +58,8 @@ class Platform(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         env, tags = settings.stack, settings.tags
 
-        self.alerts = AlertTopic(f"{env}-alerts", AlertTopicArgs(alert_emails=settings.alert_emails, tags=tags), child)
+        self.alerts = AlertTopic(f"{env}-alerts", AlertTopicArgs(alert_emails=settings.alert_emails,
+                                                                  allow_prometheus=True, tags=tags), child)
         self.network = Vpc(f"{env}-network", VpcArgs(
             cidr_block=settings.vpc_cidr,
             zone_count=settings.az_count,

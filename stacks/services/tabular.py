@@ -13,6 +13,7 @@ from components.aws import (Bucket, FargateAlbService, FargateAlbServiceArgs, Po
 from components.k8s import KubeCronJob, KubeCronJobArgs
 from stacks.config import EnvConfig
 from stacks.services.images import ServiceImages
+from stacks.services.observability import Observability
 from stacks.services.platform import Platform
 
 NAMESPACE = "tabular"
@@ -30,7 +31,8 @@ class TabularService(pulumi.ComponentResource):
     database: PostgresDatabase | PostgresTenantDatabase
     artifacts: Bucket
 
-    def __init__(self, settings: EnvConfig, platform: Platform, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, settings: EnvConfig, platform: Platform, opts: pulumi.ResourceOptions | None = None,
+                 observability: Observability | None = None):
         env = settings.stack
         super().__init__("genai:stack:TabularService", f"{env}-tabular", None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -76,7 +78,8 @@ class TabularService(pulumi.ComponentResource):
             fargate_spot=settings.fargate_spot,
             secrets_kms_key_arns=[self.database.kms_key_arn],
             # Postgres, and MLflow's ALB (HTTPS, or HTTP where no certificate is configured).
-            egress_vpc_ports=[5432] if settings.certificate_arn else [5432, 80],
+            egress_vpc_ports=([5432] if settings.certificate_arn else [5432, 80])
+            + (observability.task_egress_ports() if observability else []),
             alarm_actions=[platform.alerts.topic_arn],
             tags=tags,
         )
@@ -87,14 +90,16 @@ class TabularService(pulumi.ComponentResource):
             path_patterns=[MLFLOW_PREFIX, f"{MLFLOW_PREFIX}/*"],
             listener_rule_priority=10,  # before the model API's catch-all
             environment={"DB_HOST": self.database.endpoint, "DB_NAME": "mlflow", "MLFLOW_STATIC_PREFIX": MLFLOW_PREFIX,
-                         "ARTIFACTS_URI": pulumi.Output.concat("s3://", self.artifacts.bucket_name, "/mlflow")},
+                         "ARTIFACTS_URI": pulumi.Output.concat("s3://", self.artifacts.bucket_name, "/mlflow"),
+                         **(observability.task_env("tabular-mlflow", NAMESPACE) if observability else {})},
             secrets=database_credentials,
             task_role_statements=read_artifacts + write_artifacts,
             **fargate,
         ), child)
         self.model_api = FargateAlbService(f"{env}-tabular-api", FargateAlbServiceArgs(
             image=images.image("api"),
-            environment={"MLFLOW_TRACKING_URI": self.mlflow.url, "MODEL_NAME": "tabular-model"},
+            environment={"MLFLOW_TRACKING_URI": self.mlflow.url, "MODEL_NAME": "tabular-model",
+                         **(observability.task_env("tabular-api", NAMESPACE) if observability else {})},
             secrets=database_credentials,
             task_role_statements=read_artifacts,
             deployment_strategy="CANARY",
@@ -117,7 +122,8 @@ class TabularService(pulumi.ComponentResource):
             schedule="0 2 * * *",  # nightly, after the day's data has landed
             iam_role_arn=scoring_role.role_arn,
             env={"DB_HOST": self.database.endpoint, "DB_NAME": "mlflow", "DB_SECRET_ARN": secret,
-                 "MLFLOW_TRACKING_URI": self.mlflow.url, "MODEL_NAME": "tabular-model"},
+                 "MLFLOW_TRACKING_URI": self.mlflow.url, "MODEL_NAME": "tabular-model",
+                 **(observability.pod_env("tabular-scoring", NAMESPACE) if observability else {})},
             cpu_request_millicores=1000, memory_request_mib=2048, memory_limit_mib=4096,
         ), pulumi.ResourceOptions(parent=self, depends_on=platform.workload_dependencies))
 

@@ -319,6 +319,16 @@ STACK_CASES = [
      [R("aws:rds/instance:Instance", "db", protect=True)], [R("aws:rds/instance:Instance", "db")]),
     ("stack-allowed-resource-types",
      [R("aws:sqs/queue:Queue", "ingest")], [R("azure-native:storage:StorageAccount", "blob")]),
+    ("stack-metrics-and-alert-route",
+     [R("aws:ecs/service:Service", "api"), R("aws:amp/workspace:Workspace", "metrics"),
+      R("aws:amp/alertManagerDefinition:AlertManagerDefinition", "alerts",
+        {"definition": "alertmanager_config: 'receivers: [{name: sns, sns_configs: [{topic_arn: arn}]}]'"})],
+     [R("aws:ecs/service:Service", "api"), R("aws:amp/workspace:Workspace", "metrics")]),
+    ("stack-gpu-pools-have-dcgm-exporter",
+     [R("aws:eks/nodeGroup:NodeGroup", "gpu", {"taints": [{"key": "nvidia.com/gpu", "effect": "NO_SCHEDULE"}]}),
+      R("kubernetes:helm.sh/v3:Release", "dcgm", {"chart": "dcgm-exporter", "values": {
+          "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]}})],
+     [R("aws:eks/nodeGroup:NodeGroup", "gpu", {"taints": [{"key": "nvidia.com/gpu", "effect": "NO_SCHEDULE"}]})]),
 ]
 
 

@@ -289,7 +289,8 @@ def test_workloads_wait_for_the_cluster_controllers(plans):
     assert any(urn.endswith("kubernetes:core/v1:Namespace::dev-rag-api-namespace") for urn in worker)
 
 
-@pytest.mark.parametrize(("stack", "ports"), [("dev", [80, 5432]), ("prod", [5432])])
+# 4318: the OTel collector's NLB, which prod has (ecsOtlpLoadBalancer) and dev does not.
+@pytest.mark.parametrize(("stack", "ports"), [("dev", [80, 5432]), ("prod", [4318, 5432])])
 def test_model_api_may_reach_mlflow_over_the_scheme_it_serves(plans, stack, ports):
     rules = [r.inputs for r in plans[stack].of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
              if r.name.startswith(f"{stack}-tabular-api-service")]
