@@ -10,8 +10,8 @@ from typing import Any
 from pulumi_policy import PolicyResource, StackValidationArgs
 
 from policies.registry import MANDATORY, RuleContext, stack_rule
-from policies.stackview import label, of_types
-from policies.values import as_list, each_mapping, peek
+from policies.stackview import Deferred, label, of_types
+from policies.values import as_list, each_mapping, get, peek
 
 PROMETHEUS_WORKSPACE = "aws:amp/workspace:Workspace"
 ALERT_MANAGER = "aws:amp/alertManagerDefinition:AlertManagerDefinition"
@@ -40,9 +40,13 @@ def metrics_and_alert_route(args: StackValidationArgs, ctx: RuleContext) -> Iter
     if types & set(WORKLOADS):
         if PROMETHEUS_WORKSPACE not in types:
             yield None, f"The stack runs workloads on AWS but has no {PROMETHEUS_WORKSPACE}."
-        routes = [r for r in of_types(args, [ALERT_MANAGER]) if "sns_configs" in str(peek(r.props, "definition", ""))]
+        # The definition embeds the topic's ARN, so a first preview does not know it: judged at the update.
+        deferred = Deferred()
+        routes = [r for r in of_types(args, [ALERT_MANAGER])
+                  if deferred.check(lambda props: "sns_configs" in str(get(props, "definition", "")), r.props)]
         if not routes:
             yield None, "No AMP alert manager definition routes alerts to an SNS topic (sns_configs)."
+        deferred.raise_if_any()
     if "gcp:cloudrunv2/service:Service" in types:
         notified = [r for r in of_types(args, [GCP_ALERT_POLICY]) if as_list(peek(r.props, "notificationChannels"))]
         if not notified:
