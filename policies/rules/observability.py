@@ -64,13 +64,17 @@ def metrics_and_alert_route(args: StackValidationArgs, ctx: RuleContext) -> Iter
                 "(components/k8s/metrics_exporters.py).",
 )
 def gpu_pools_have_dcgm_exporter(args: StackValidationArgs, ctx: RuleContext) -> Iterator[tuple[str, str]]:
-    pools = [r for r in of_types(args, [NODE_GROUP]) if _tainted(peek(r.props, "taints"))]
-    pools += [r for r in of_types(args, [KARPENTER_NODE_POOL]) if _tainted(peek(r.props, "spec.template.spec.taints"))]
-    if not pools or any(_tolerating_dcgm_exporter(r) for r in of_types(args, HELM_RELEASES)):
-        return
-    for pool in pools:
-        yield pool.urn, (f"{label(pool)} is a GPU pool, and no dcgm-exporter release tolerates its {GPU_TAINT_KEY} "
-                         "taint.")
+    # A pool whose taints a first preview does not know may be a GPU pool: judged at the update.
+    deferred = Deferred()
+    pools = [r for r in of_types(args, [NODE_GROUP]) if not deferred.check(lambda p: not _tainted(get(p, "taints")),
+                                                                            r.props)]
+    pools += [r for r in of_types(args, [KARPENTER_NODE_POOL])
+              if not deferred.check(lambda p: not _tainted(get(p, "spec.template.spec.taints")), r.props)]
+    if pools and not any(_tolerating_dcgm_exporter(r) for r in of_types(args, HELM_RELEASES)):
+        for pool in pools:
+            yield pool.urn, (f"{label(pool)} is a GPU pool, and no dcgm-exporter release tolerates its "
+                             f"{GPU_TAINT_KEY} taint.")
+    deferred.raise_if_any()
 
 
 def _tainted(taints: Any) -> bool:
