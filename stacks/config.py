@@ -97,6 +97,14 @@ def _public_cidr(value: str) -> str | None:
     return None
 
 
+def _slo_percent(value: str) -> str | None:
+    try:
+        percent = float(value)
+    except ValueError:
+        percent = -1.0
+    return None if 90 <= percent < 100 else "use a percentage from 90 to below 100, e.g. \"99.5\""
+
+
 _EMAIL = r"[^@\s]+@[^@\s]+\.[a-z]{2,}"
 _INSTANCE_TYPE = r"[a-z][a-z0-9-]*\.[0-9]*(nano|micro|small|medium|large|xlarge|metal)"
 
@@ -109,6 +117,8 @@ SETTINGS: tuple[Setting, ...] = (
             _between(2, 6)),
     Setting("natStrategy", "string", "NAT gateways: none, single or one_per_az.",
             {"dev": "single", "staging": "single", "prod": "one_per_az"}, _one_of("none", "single", "one_per_az")),
+    Setting("natType", "string", "NAT in each NAT zone: gateway (managed) or instance (a t4g.nano, ~$29/month less).",
+            {"dev": "instance", "staging": "gateway", "prod": "gateway"}, _one_of("gateway", "instance")),
     Setting("flowLogRetentionDays", "integer", "Retention of VPC flow logs in days.",
             {"dev": 14, "staging": 30, "prod": 365}, _one_of(*LOG_RETENTION_DAYS)),
     Setting("interfaceEndpoints", "array", "Interface VPC endpoints by service suffix (ecr.api, sts, ...).",
@@ -186,6 +196,9 @@ SETTINGS: tuple[Setting, ...] = (
             {"dev": 100, "staging": 200, "prod": 1000}, _between(20, 65536)),
     Setting("postgresPerformanceInsights", "boolean", "Enable Performance Insights on Postgres.",
             {"dev": False, "staging": False, "prod": True}),
+    Setting("postgresSharedInstance", "boolean",
+            "Host the rag and tabular databases on one Postgres instance (own database, user and secret each).",
+            {"dev": True, "staging": False, "prod": False}),
     Setting("redisNodeType", "string", "ElastiCache node type of the RAG cache.",
             {"dev": "cache.t4g.micro", "staging": "cache.t4g.small", "prod": "cache.r7g.large"},
             _pattern(r"cache\." + _INSTANCE_TYPE, "cache.t4g.micro")),
@@ -206,6 +219,8 @@ SETTINGS: tuple[Setting, ...] = (
             {"dev": 1, "staging": 2, "prod": 2}, _between(1, 100)),
     Setting("fargateMaxTasks", "integer", "Maximum Fargate tasks of the tabular API.",
             {"dev": 2, "staging": 4, "prod": 10}, _between(1, 100)),
+    Setting("fargateSpot", "boolean", "Run the tabular Fargate tasks on Fargate Spot (~70% cheaper, may be interrupted).",
+            {"dev": True, "staging": False, "prod": False}),
     Setting("cloudRunMinInstances", "integer", "Minimum Cloud Run instances of the chat app (0 scales to zero).",
             {"dev": 0, "staging": 0, "prod": 1}, _between(0, 100)),
     Setting("cloudRunMaxInstances", "integer", "Maximum Cloud Run instances of the chat app.",
@@ -237,6 +252,19 @@ SETTINGS: tuple[Setting, ...] = (
             lambda v: "name at least one address" if not v else _each(_pattern(_EMAIL, "oncall@example.com"))(v)),
     Setting("gcpBillingAccount", "string", "GCP billing account the budget watches.", None,
             _pattern(r"[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}", "01A2B3-C4D5E6-F7A8B9")),
+    # Observability
+    Setting("availabilitySloPercent", "string", "Availability objective of every service in percent; alert "
+            "thresholds derive from its error budget.", "99.5", _slo_percent),
+    Setting("ragP95LatencyMs", "integer", "p95 latency objective of the RAG API in milliseconds.", 800,
+            _between(50, 60_000)),
+    Setting("chatP95LatencyMs", "integer", "p95 latency objective of the chat web app in milliseconds.", 5000,
+            _between(50, 600_000)),
+    Setting("traceSamplingPercent", "integer", "Share of traces the collector keeps and sends to X-Ray.",
+            {"dev": 10, "staging": 10, "prod": 5}, _between(0, 100)),
+    Setting("ecsOtlpLoadBalancer", "boolean", "Internal NLB (~$21/month) through which ECS tasks send OTLP to the "
+            "collector; without it ECS tasks export no telemetry.", {"dev": False, "staging": True, "prod": True}),
+    Setting("grafanaWorkspace", "boolean", "Create an Amazon Managed Grafana workspace (needs IAM Identity "
+            "Center in the account).", {"dev": False, "staging": False, "prod": True}),
     Setting("redisAuthToken", "string", "AUTH token of the Redis cache (16-128 printable characters).", None,
             lambda v: None if 16 <= len(v) <= 128 and re.fullmatch(r"[!&#$^<>\-\w]+", v)
             else "use 16 to 128 letters, digits or !&#$^<>- (ElastiCache's AUTH rules)", secret=True),
@@ -257,6 +285,7 @@ class EnvConfig:
     vpc_cidr: str
     az_count: int
     nat_strategy: str
+    nat_type: str
     flow_log_retention_days: int
     interface_endpoints: list[str]
     eks_service_cidr: str
@@ -290,6 +319,7 @@ class EnvConfig:
     postgres_allocated_storage_gb: int
     postgres_max_allocated_storage_gb: int
     postgres_performance_insights: bool
+    postgres_shared_instance: bool
     redis_node_type: str
     redis_node_count: int
     release_tag: str
@@ -298,6 +328,7 @@ class EnvConfig:
     api_max_replicas: int
     fargate_min_tasks: int
     fargate_max_tasks: int
+    fargate_spot: bool
     cloud_run_min_instances: int
     cloud_run_max_instances: int
     certificate_arn: str
@@ -311,12 +342,38 @@ class EnvConfig:
     gcp_monthly_budget_usd: int
     alert_emails: list[str]
     gcp_billing_account: str
+    availability_slo_percent: str
+    rag_p95_latency_ms: int
+    chat_p95_latency_ms: int
+    trace_sampling_percent: int
+    ecs_otlp_load_balancer: bool
+    grafana_workspace: bool
     redis_auth_token: pulumi.Output[str]
+
+    @property
+    def slo(self) -> "Slo":
+        """The service level objectives the alert thresholds read."""
+        return Slo(availability_percent=float(self.availability_slo_percent),
+                   rag_p95_latency_ms=self.rag_p95_latency_ms, chat_p95_latency_ms=self.chat_p95_latency_ms)
 
     @property
     def tags(self) -> dict[str, str]:
         """Tags every component gets from the stack; ``Environment`` is the cost-allocation tag."""
         return {"Environment": self.stack}
+
+
+@dataclass(frozen=True)
+class Slo:
+    """Service level objectives of one environment (docs/runbook.md, section 10)."""
+
+    availability_percent: float
+    rag_p95_latency_ms: int
+    chat_p95_latency_ms: int
+
+    @property
+    def error_budget(self) -> float:
+        """Share of requests allowed to fail: 0.005 for 99.5 %."""
+        return round(1 - self.availability_percent / 100, 6)
 
 
 # Pairs whose first value must not exceed the second: (min key, max key).

@@ -10,13 +10,17 @@ from components.aws.container_repository import ContainerRepository, ContainerRe
 from components.aws.dashboard import EcsServiceRef, OnCallDashboard, OnCallDashboardArgs
 from components.aws.eks import EksCluster, EksClusterArgs
 from components.aws.fargate_service import FargateAlbService, FargateAlbServiceArgs
+from components.aws.fargate_shared_alb import SharedAlb, SharedAlbArgs
 from components.aws.fargate_sizes import check_fargate_size, smallest_fargate_size
 from components.aws.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
+from components.aws.grafana import ManagedGrafana, ManagedGrafanaArgs
 from components.aws.karpenter import Karpenter, KarpenterArgs
 from components.aws.keda import Keda, KedaArgs
 from components.aws.karpenter_node_pool import KarpenterNodePool, KarpenterNodePoolArgs
 from components.aws.model_store import ModelStore, ModelStoreArgs
 from components.aws.postgres import PostgresDatabase, PostgresDatabaseArgs
+from components.aws.postgres_tenant import PostgresTenantDatabase, PostgresTenantDatabaseArgs
+from components.aws.prometheus import PrometheusWorkspace, PrometheusWorkspaceArgs
 from components.aws.queue import QueueWithDlq, QueueWithDlqArgs
 from components.aws.redis import RedisCache, RedisCacheArgs
 from components.aws.vpc import Vpc, VpcArgs
@@ -29,7 +33,9 @@ __all__ = [
     "EksClusterArgs", "FargateAlbService", "FargateAlbServiceArgs", "GpuNodePool", "GpuNodePoolArgs",
     "Karpenter", "KarpenterArgs", "KarpenterNodePool", "KarpenterNodePoolArgs",
     "NvidiaDevicePlugin", "NvidiaDevicePluginArgs", "OnCallDashboard", "OnCallDashboardArgs", "PostgresDatabase",
-    "PostgresDatabaseArgs", "QueueWithDlq", "QueueWithDlqArgs", "RedisCache", "RedisCacheArgs", "Vpc", "VpcArgs",
+    "PostgresDatabaseArgs", "PostgresTenantDatabase", "PostgresTenantDatabaseArgs", "QueueWithDlq", "QueueWithDlqArgs", "RedisCache", "RedisCacheArgs", "SharedAlb",
+    "SharedAlbArgs", "Vpc", "VpcArgs",
     "WorkloadRole", "WorkloadRoleArgs", "check_fargate_size", "smallest_fargate_size",
     "BucketQueueNotification", "BucketQueueNotificationArgs", "Keda", "KedaArgs", "ModelStore", "ModelStoreArgs",
+    "ManagedGrafana", "ManagedGrafanaArgs", "PrometheusWorkspace", "PrometheusWorkspaceArgs",
 ]

@@ -89,6 +89,9 @@ class VllmServerArgs:
     max_replicas: int = 1
     """Most replicas; with one GPU each, at most the GPU pool's ``gpu_limit`` / ``gpus_per_replica``."""
 
+    env: dict[str, str] = field(default_factory=dict)
+    """Extra plain environment variables (e.g. the OpenTelemetry SDK settings); the server's own win on a clash."""
+
     allow_from_namespaces: list[str] = field(default_factory=list)
     """Other namespaces whose pods may call the server; default none."""
 
@@ -122,6 +125,7 @@ class VllmServer(pulumi.ComponentResource):
             command=["vllm", "serve"],
             args=vllm_arguments(args),
             env={
+                **args.env,
                 # Weights come from S3 only: never reach out to the Hugging Face Hub.
                 "HF_HUB_OFFLINE": "1",
                 # The root filesystem is read-only: caches (compiled kernels, CUDA graphs) go to the scratch volume.

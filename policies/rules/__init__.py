@@ -14,6 +14,7 @@ from policies.rules import (  # noqa: F401 - imported for their registrations
     kubernetes,
     logs,
     network,
+    observability,
     rds,
     s3,
     sqs,
@@ -22,7 +23,7 @@ from policies.rules import (  # noqa: F401 - imported for their registrations
 )
 
 DOMAINS = ("s3", "rds", "network", "eks", "ecs", "elb", "sqs", "elasticache", "iam", "kms", "logs", "gcp",
-           "budgets", "kubernetes", "tagging", "stack", "karpenter")
+           "budgets", "kubernetes", "tagging", "observability", "stack", "karpenter")
 """Rule modules in the order docs and reports list them."""
 
 ALL_RULES: tuple[Rule, ...] = tuple(sorted(RULES, key=lambda rule: DOMAINS.index(rule.domain)))

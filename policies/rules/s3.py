@@ -10,7 +10,7 @@ from typing import Any
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
 from policies.registry import ADVISORY, MANDATORY, PROD_MANDATORY, RuleContext, resource_rule, stack_rule
-from policies.stackview import companions_by_target, identifiers, label, lenient, of_types
+from policies.stackview import Deferred, companions_by_target, identifiers, label, of_types
 from policies.values import denies_insecure_transport, each_mapping, get, is_placeholder, is_true, peek
 
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
@@ -68,12 +68,18 @@ def _buckets_without(args: StackValidationArgs, companion_types: tuple[str, ...]
                      companion_ok: Callable[[Mapping[str, Any]], bool],
                      inline_ok: Callable[[Mapping[str, Any]], bool],
                      reference_key: str = "bucket") -> Iterator[PolicyResource]:
-    """Buckets with neither a satisfying companion resource nor the inline (deprecated) setting."""
+    """Buckets with neither a satisfying companion resource nor the inline (deprecated) setting.
+
+    A setting unknown at preview is judged at the update; the rule then ends with the engine's note.
+    """
     buckets = of_types(args, BUCKETS)
     found = companions_by_target(buckets, of_types(args, companion_types), [reference_key])
+    deferred = Deferred()
     for bucket in buckets:
-        if not lenient(inline_ok, bucket.props) and not any(lenient(companion_ok, c.props) for c in found[bucket.urn]):
+        if not deferred.check(inline_ok, bucket.props) and not any(deferred.check(companion_ok, c.props)
+                                                                   for c in found[bucket.urn]):
             yield bucket
+    deferred.raise_if_any()
 
 
 @stack_rule(

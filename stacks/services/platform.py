@@ -2,17 +2,22 @@
 
 import pulumi
 import pulumi_aws as aws
+from pulumi_kubernetes.core.v1 import Namespace
 
 from components.aws import (AlertTopic, AlertTopicArgs, Bucket, BucketArgs, BucketReplicationArgs, ClusterAddons,
-                            ClusterAddonsArgs, EksCluster, EksClusterArgs, Karpenter, KarpenterArgs, KarpenterNodePool, Keda, KedaArgs,
-                            KarpenterNodePoolArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs, PostgresDatabaseArgs, Vpc,
-                            VpcArgs, WorkloadRole, WorkloadRoleArgs)
+                            ClusterAddonsArgs, EksCluster, EksClusterArgs, Karpenter, KarpenterArgs, KarpenterNodePool,
+                            KarpenterNodePoolArgs, Keda, KedaArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs,
+                            PostgresDatabase, PostgresDatabaseArgs, PostgresTenantDatabase, PostgresTenantDatabaseArgs,
+                            Vpc, VpcArgs, WorkloadRole, WorkloadRoleArgs)
 from components.aws.karpenter import DISCOVERY_TAG
 from stacks.config import ConfigError, EnvConfig
 
 
 LOAD_BALANCER_LOG_DAYS = 90
 """Access logs of every ALB are kept this long: enough to investigate an incident, cheap in S3."""
+
+DATABASE_PROVISIONING_NAMESPACE = "postgres-provisioning"
+"""Namespace of the Jobs that create the services' databases on a shared Postgres instance."""
 
 
 class Platform(pulumi.ComponentResource):
@@ -35,6 +40,8 @@ class Platform(pulumi.ComponentResource):
     """Scales workloads on events (queue depth, Prometheus) and to zero; ScaledObjects wait for ``keda.release``."""
     workload_dependencies: list[pulumi.Resource]
     """What every Kubernetes workload must be created after (``depends_on``)."""
+    shared_postgres: PostgresDatabase | None
+    """With ``postgresSharedInstance``: the instance every service's database lives on."""
 
     @staticmethod
     def ingress_group(settings: EnvConfig) -> str:
@@ -53,17 +60,20 @@ class Platform(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         env, tags = settings.stack, settings.tags
 
+        self.alerts = AlertTopic(f"{env}-alerts", AlertTopicArgs(alert_emails=settings.alert_emails,
+                                                                  allow_prometheus=True, tags=tags), child)
         self.network = Vpc(f"{env}-network", VpcArgs(
             cidr_block=settings.vpc_cidr,
             zone_count=settings.az_count,
             nat_strategy=settings.nat_strategy,
+            nat_type=settings.nat_type,
+            nat_alarm_actions=[self.alerts.topic_arn],
             flow_log_retention_days=settings.flow_log_retention_days,
             interface_endpoints=settings.interface_endpoints,
             # Karpenter launches nodes into the subnets carrying its discovery tag: the private ones only.
             private_subnet_tags={DISCOVERY_TAG: self.cluster_name(settings)},
             tags=tags,
         ), child)
-        self.alerts = AlertTopic(f"{env}-alerts", AlertTopicArgs(alert_emails=settings.alert_emails, tags=tags), child)
         self._trails(settings)
         self.load_balancer_logs = Bucket(f"{env}-lb-logs", BucketArgs(
             load_balancer_log_target=True,
@@ -122,7 +132,31 @@ class Platform(pulumi.ComponentResource):
             self.workload_dependencies.append(
                 NvidiaDevicePlugin(f"{env}-nvidia", NvidiaDevicePluginArgs(cluster=self.cluster), child))
 
+        self.shared_postgres, self._provisioning = None, []
+        if settings.postgres_shared_instance:
+            # Its own database is only the master user's; each service gets one through database().
+            self.shared_postgres = PostgresDatabase(f"{env}-postgres", self.postgres_args(settings, "platform", tags),
+                                                    child)
+            psa = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")}
+            self._provisioning = [*self.workload_dependencies, Namespace(
+                f"{env}-postgres-provisioning", metadata={"name": DATABASE_PROVISIONING_NAMESPACE, "labels": psa},
+                opts=pulumi.ResourceOptions(parent=self, provider=self.cluster.provider))]
+
         self.register_outputs({"cluster_name": self.cluster.cluster_name, "vpc_id": self.network.vpc_id})
+
+    def database(self, settings: EnvConfig, service: str, db_name: str, tags: dict[str, str],
+                 parent: pulumi.Resource, extensions: list[str] | None = None) -> PostgresDatabase | PostgresTenantDatabase:
+        """The database of ``service``: an instance of its own, or with ``postgresSharedInstance`` a database,
+        owner role (``<db_name>_app``) and secret of its own on the shared instance, with ``extensions``."""
+        name, opts = f"{settings.stack}-{service}-db", pulumi.ResourceOptions(parent=parent)
+        if self.shared_postgres is None:
+            return PostgresDatabase(name, self.postgres_args(settings, db_name, tags), opts)
+        return PostgresTenantDatabase(name, PostgresTenantDatabaseArgs(
+            instance=self.shared_postgres, db_name=db_name, username=f"{db_name}_app",
+            provider=self.cluster.provider, namespace=DATABASE_PROVISIONING_NAMESPACE,
+            oidc_provider_arn=self.cluster.oidc_provider_arn, oidc_provider_url=self.cluster.oidc_provider_url,
+            extensions=extensions or [], depends_on=self._provisioning, tags=tags,
+        ), opts)
 
     def _trails(self, settings: EnvConfig) -> None:
         """The DR region's provider and the access-log buckets, where the tier asks for them.

@@ -9,20 +9,23 @@ pgvector, a Valkey cache, an S3 documents bucket. Each workload's IAM role grant
 * LLM: read the model store.
 
 Documents uploaded under ``incoming/`` reach the queue as S3 event notifications. KEDA scales the worker on the
-queue's depth (to zero when it is empty) and the LLM on CPU (to zero outside the awake hours where
-``ragLlmMinReplicas`` is 0; docs/runbook.md).
+queue's depth (to zero when it is empty) and the LLM on vLLM's waiting requests in the environment's Amazon
+Managed Prometheus (to zero outside the awake hours where ``ragLlmMinReplicas`` is 0; docs/runbook.md).
 """
 
 import pulumi
 
 from components.aws import (Bucket, BucketQueueNotification, BucketQueueNotificationArgs, ModelStore, ModelStoreArgs,
-                            PostgresDatabase, QueueWithDlq, QueueWithDlqArgs, RedisCache, RedisCacheArgs)
-from components.aws.keda import sqs_depth_read_policy
+                            PostgresDatabase, PostgresTenantDatabase, QueueWithDlq, QueueWithDlqArgs, RedisCache,
+                            RedisCacheArgs)
+from components.aws.keda import prometheus_query_policy, sqs_depth_read_policy
 from components.k8s import (KubeService, KubeServiceArgs, ScaledObject, ScaledObjectArgs, VllmServer, VllmServerArgs,
-                            cpu_trigger, cron_trigger, sqs_queue_trigger)
+                            cpu_trigger, cron_trigger, prometheus_trigger, sqs_queue_trigger)
+from components.k8s.vllm_server import WAITING_REQUESTS_METRIC
 from components.k8s.vllm_server import base_url as vllm_base_url
 from stacks.config import EnvConfig
 from stacks.services.images import ServiceImages
+from stacks.services.observability import Observability
 from stacks.services.platform import Platform
 
 NAMESPACE = "rag"
@@ -30,9 +33,12 @@ INCOMING_PREFIX = "incoming/"
 """Where documents are uploaded: each new object there becomes one ingest message."""
 MESSAGES_PER_WORKER = 5
 """Queue depth per worker replica KEDA steers to: a worker embeds one large document in minutes."""
+LLM_WAITING_PER_REPLICA = 4
+"""Requests waiting for a batch slot, per vLLM replica, above which KEDA adds one (vLLM batches up to
+``--max-num-seqs``; a steady queue means the GPU is saturated)."""
 LLM_CPU_TARGET_PERCENT = 70
-"""CPU of the vLLM pods, as a share of their request, above which KEDA adds a replica (until the observability
-stack's Prometheus carries vLLM's waiting-requests metric)."""
+"""Without the observability stack's Prometheus: CPU of the vLLM pods, as a share of their request, above which
+KEDA adds a replica (a weaker signal: the GPU, not the CPU, saturates first)."""
 
 
 class RagService(pulumi.ComponentResource):
@@ -41,13 +47,14 @@ class RagService(pulumi.ComponentResource):
     api: KubeService
     worker: KubeService
     queue: QueueWithDlq
-    database: PostgresDatabase
+    database: PostgresDatabase | PostgresTenantDatabase
     cache: RedisCache
     documents: Bucket
     models: ModelStore
     llm: VllmServer
 
-    def __init__(self, settings: EnvConfig, platform: Platform, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, settings: EnvConfig, platform: Platform, opts: pulumi.ResourceOptions | None = None,
+                 observability: Observability | None = None):
         env = settings.stack
         super().__init__("genai:stack:RagService", f"{env}-rag", None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -69,7 +76,9 @@ class RagService(pulumi.ComponentResource):
         BucketQueueNotification(f"{env}-rag-incoming", BucketQueueNotificationArgs(
             bucket_name=self.documents.bucket_name, queue_arn=self.queue.event_target_arn, prefix=INCOMING_PREFIX,
         ), child)
-        self.database = PostgresDatabase(f"{env}-rag-db", platform.postgres_args(settings, "rag", tags), child)
+        # pgvector: the service's migration creates it on an own instance; on a shared one (where the
+        # service is not the master user) the provisioning Job does.
+        self.database = platform.database(settings, "rag", "rag", tags, self, extensions=["vector"])
         self.cache = RedisCache(f"{env}-rag-cache", RedisCacheArgs(
             vpc_id=network.vpc_id,
             subnet_ids=network.isolated_subnet_ids,
@@ -105,23 +114,27 @@ class RagService(pulumi.ComponentResource):
             "LLM_BASE_URL": vllm_base_url(llm_name, NAMESPACE),
             "LLM_MODEL": _served_name(settings),
         }
-        common = dict(namespace=NAMESPACE, provider=cluster.provider, env=environment,
+        def telemetry(service: str) -> dict:
+            return {**environment, **(observability.pod_env(service, NAMESPACE) if observability else {})}
+
+        common = dict(namespace=NAMESPACE, provider=cluster.provider,
+                      allow_from_namespaces=observability.scraper_namespaces if observability else [],
                       min_replicas=settings.api_replicas, max_replicas=settings.api_max_replicas)
         self.api = KubeService(f"{env}-rag-api", KubeServiceArgs(
-            image=images.image("api"), image_digest=images.digest("api"), create_namespace=True,
-            iam_role_arn=api_role.role_arn,
+            image=images.image("api"), image_digest=images.digest("api"), env=telemetry("rag-api"),
+            create_namespace=True, iam_role_arn=api_role.role_arn,
             ingress=True, ingress_group_name=Platform.ingress_group(settings), certificate_arn=settings.certificate_arn or None,
             load_balancer_cidrs=[network.cidr_block], tags=tags, **common,
         ), pulumi.ResourceOptions(parent=self, depends_on=platform.workload_dependencies))
         # After the API: its component creates the namespace.
         self.worker = KubeService(f"{env}-rag-worker", KubeServiceArgs(
-            image=images.image("worker"), image_digest=images.digest("worker"),
+            image=images.image("worker"), image_digest=images.digest("worker"), env=telemetry("rag-worker"),
             iam_role_arn=worker_role.role_arn,
             cpu_request_millicores=500, memory_request_mib=1024, memory_limit_mib=2048,
             # KEDA owns the count: zero workers while the queue is empty.
             external_autoscaler=True, **{**common, "min_replicas": 0},
         ), pulumi.ResourceOptions(parent=self, depends_on=[*platform.workload_dependencies, self.api]))
-        self.llm = self._llm(llm_name, settings, platform, tags)
+        self.llm = self._llm(llm_name, settings, platform, tags, observability)
         keda = platform.keda
         keda.allow(f"{env}-rag-ingest-depth", sqs_depth_read_policy(self.queue.queue_arn))
         ScaledObject(f"{env}-rag-worker", ScaledObjectArgs(
@@ -133,7 +146,8 @@ class RagService(pulumi.ComponentResource):
 
         self.register_outputs({"api_hostname": self.api.ingress_hostname, "queue_url": self.queue.queue_url})
 
-    def _llm(self, name: str, settings: EnvConfig, platform: Platform, tags: dict[str, str]) -> VllmServer:
+    def _llm(self, name: str, settings: EnvConfig, platform: Platform, tags: dict[str, str],
+             observability: Observability | None) -> VllmServer:
         """vLLM on the GPU pool, its weights store and its KEDA scaling."""
         env, cluster, gpu_pool = settings.stack, platform.cluster, platform.gpu_pool
         self.models = ModelStore(f"{env}-rag-models", ModelStoreArgs(
@@ -157,10 +171,22 @@ class RagService(pulumi.ComponentResource):
             gpu_node_selector=gpu_pool.node_selector,
             min_replicas=settings.rag_llm_min_replicas,
             max_replicas=settings.rag_llm_max_replicas,
+            env=observability.pod_env("rag-llm", NAMESPACE) if observability else {},
+            # The collector scrapes vLLM's /metrics (the waiting-requests signal KEDA scales on).
+            allow_from_namespaces=observability.scraper_namespaces if observability else [],
             provider=cluster.provider,
         # After the API: its component creates the namespace.
         ), pulumi.ResourceOptions(parent=self, depends_on=[*platform.workload_dependencies, gpu_pool, self.api]))
-        triggers = [cpu_trigger(LLM_CPU_TARGET_PERCENT)]
+        keda = platform.keda
+        if observability is not None:
+            workspace = observability.prometheus
+            keda.allow(f"{env}-rag-llm-metrics", prometheus_query_policy(workspace.workspace_arn))
+            triggers = [prometheus_trigger(
+                workspace.prometheus_endpoint.apply(lambda url: url.rstrip("/")),
+                f'sum({WAITING_REQUESTS_METRIC}{{namespace="{NAMESPACE}",pod=~"{name}-.*"}})',
+                LLM_WAITING_PER_REPLICA, settings.aws_region)]
+        else:
+            triggers = [cpu_trigger(LLM_CPU_TARGET_PERCENT)]
         if settings.rag_llm_min_replicas == 0:
             start, end, timezone = settings.rag_llm_awake_hours
             triggers.append(cron_trigger(start, end, timezone, replicas=1))
@@ -168,8 +194,8 @@ class RagService(pulumi.ComponentResource):
             namespace=NAMESPACE, deployment=llm.deployment_name, triggers=triggers,
             min_replicas=settings.rag_llm_min_replicas, max_replicas=settings.rag_llm_max_replicas,
             # A model takes minutes to load: keep a replica 30 minutes after the last load before letting it go.
-            cooldown_period_seconds=1800, provider=cluster.provider,
-        ), pulumi.ResourceOptions(parent=self, depends_on=[platform.keda.release, llm]))
+            cooldown_period_seconds=1800, aws_operator_identity=observability is not None, provider=cluster.provider,
+        ), pulumi.ResourceOptions(parent=self, depends_on=[keda.release, llm]))
         return llm
 
 

@@ -134,6 +134,8 @@ def test_deploy_by_digest_runs_every_pod_by_the_digest_ecr_holds_for_the_release
         spec = workload.inputs["spec"]
         template = spec["jobTemplate"]["spec"]["template"] if "jobTemplate" in spec else spec["template"]
         images[workload.name] = template["spec"]["containers"][0]["image"]
+    # The collector runs the upstream ADOT image, pinned by its release tag (components/k8s/otel_collector.py).
+    assert images.pop("dev-otel-collector-deployment") == "public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0"
     assert len(images) == 4
     # vLLM is upstream's public image, pinned by its release tag; the platform's own images go by digest.
     assert images.pop("dev-rag-llm-deployment") == VLLM_IMAGE

@@ -57,7 +57,8 @@ def test_the_web_app_calls_the_model_service_by_its_url_and_only_it_may(plans, s
     assert web_env["MODEL_URL"] == model.outputs["uri"]
     web_account = plan.named(f"{stack}-chat-web-sa", ACCOUNT)
     assert web.inputs["template"]["serviceAccount"] == web_account.outputs["email"]
-    (binding,) = plan.of_type(INVOKER)
+    # Exactly one principal may invoke the model: the web app (the other binding lets the uptime check reach the web).
+    (binding,) = [b for b in plan.of_type(INVOKER) if b.inputs["name"] == model.outputs["name"]]
     assert (binding.inputs["name"], binding.inputs["location"], binding.inputs["role"], binding.inputs["member"]) == (
         model.outputs["name"], model.inputs["location"], "roles/run.invoker", web_account.outputs["member"])
     assert binding.parent.endswith(f"genai:gcp:CloudRunService::{stack}-chat-model")
@@ -113,7 +114,11 @@ def test_the_rag_api_calls_the_vllm_service_in_cluster_and_only_rag_pods_may(pla
     policy = plan.named(f"{stack}-rag-llm-netpol", "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs
     assert policy["metadata"]["namespace"] == "rag"
     assert policy["spec"]["podSelector"] == {"matchLabels": service["spec"]["selector"]}
-    assert policy["spec"]["ingress"] == [{"from": [{"podSelector": {}}], "ports": [{"port": 8000, "protocol": "TCP"}]}]
+    # Only the rag namespace's pods call it; the observability collector may scrape /metrics (what KEDA scales on).
+    assert policy["spec"]["ingress"] == [{"from": [
+        {"podSelector": {}},
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}}},
+    ], "ports": [{"port": 8000, "protocol": "TCP"}]}]
     assert policy["spec"]["policyTypes"] == ["Ingress"]
 
 
@@ -179,6 +184,28 @@ def test_uploads_under_incoming_reach_the_ingest_queue_and_only_from_the_documen
 # ------------------------------------------------------------------------------------------------------------ KEDA
 
 
+@pytest.mark.parametrize(("stack", "idles"), [("dev", True), ("staging", True), ("prod", False)])
+def test_keda_scales_vllm_on_its_waiting_requests_in_the_environments_prometheus(plans, stack, idles):
+    plan = plans[stack]
+    spec = plan.named(f"{stack}-rag-llm-scaled-object", SCALED_OBJECT).inputs["spec"]
+    workspace = plan.one("aws:amp/workspace:Workspace")
+    prometheus = spec["triggers"][0]
+    assert prometheus == {"type": "prometheus", "authenticationRef": {"name": f"{stack}-rag-llm"}, "metadata": {
+        "serverAddress": workspace.outputs["prometheusEndpoint"].rstrip("/"),
+        "query": f'sum(vllm:num_requests_waiting{{namespace="rag",pod=~"{stack}-rag-llm-.*"}})',
+        "threshold": "4", "awsRegion": "us-east-1"}}
+    # SigV4 with the KEDA operator's own role.
+    auth = plan.named(f"{stack}-rag-llm-auth", TRIGGER_AUTH).inputs["spec"]
+    assert auth == {"podIdentity": {"provider": "aws", "identityOwner": "keda"}}
+    # No pods, no metric: outside prod the awake-hours window wakes one replica.
+    assert spec["minReplicaCount"] == (0 if idles else 1)
+    assert [t["type"] for t in spec["triggers"][1:]] == (["cron"] if idles else [])
+    if idles:
+        assert spec["triggers"][1]["metadata"] == {"timezone": "UTC", "start": "0 8 * * 1-5", "end": "0 19 * * 1-5",
+                                                   "desiredReplicas": "1"}
+
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_keda_scales_the_worker_on_queue_depth_to_zero_as_its_own_least_privilege_role(plans, stack):
     plan = plans[stack]
@@ -190,8 +217,12 @@ def test_keda_scales_the_worker_on_queue_depth_to_zero_as_its_own_least_privileg
     trust = statements(operator.inputs["assumeRolePolicy"])[0]["Condition"]["StringEquals"]
     assert {v for k, v in trust.items() if k.endswith(":sub")} == {"system:serviceaccount:keda:keda-operator"}
     queue = plan.named(f"{stack}-rag-ingest-queue", "aws:sqs/queue:Queue")
-    assert policies_of_role(plan, operator) == [{"Sid": "ReadQueueDepth", "Effect": "Allow",
-                                                 "Action": ["sqs:GetQueueAttributes"], "Resource": [queue.outputs["arn"]]}]
+    workspace = plan.one("aws:amp/workspace:Workspace")
+    assert policies_of_role(plan, operator) == [
+        {"Sid": "ReadQueueDepth", "Effect": "Allow", "Action": ["sqs:GetQueueAttributes"],
+         "Resource": [queue.outputs["arn"]]},
+        {"Sid": "QueryMetrics", "Effect": "Allow", "Action": ["aps:QueryMetrics"], "Resource": [workspace.outputs["arn"]]},
+    ]
 
     scaled = plan.named(f"{stack}-rag-worker-scaled-object", SCALED_OBJECT)
     spec = scaled.inputs["spec"]
@@ -214,7 +245,7 @@ def test_keda_scales_the_worker_on_queue_depth_to_zero_as_its_own_least_privileg
 @pytest.mark.parametrize("stack", STACKS)
 def test_keda_objects_are_checked_against_the_vendored_crd_schemas(plans, stack):
     objects = plans[stack].of_type(SCALED_OBJECT) + plans[stack].of_type(TRIGGER_AUTH)
-    assert len(objects) == 3  # worker and LLM ScaledObjects, the worker's TriggerAuthentication
+    assert len(objects) == 4  # worker and LLM ScaledObjects and their TriggerAuthentications
     for resource in objects:
         manifest = manifest_of(resource)
         assert has_vendored_schema(manifest) and validate_custom_resource(manifest) is None

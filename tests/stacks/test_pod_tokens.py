@@ -23,6 +23,12 @@ def pod_specs(plan):
 def test_no_workload_mounts_a_token_and_irsa_workloads_keep_their_roles(prod):
     accounts = {sa.inputs["metadata"]["name"]: sa.inputs for sa in prod.of_type(SERVICE_ACCOUNT)}
     specs = dict(pod_specs(prod))
+    # The one exception: the OpenTelemetry collector discovers scrape targets through the Kubernetes API, with a
+    # read-only ClusterRole (components/k8s/otel_collector.py SCRAPE_RULES).
+    collector = specs.pop("prod-otel-collector-deployment")
+    assert collector["automountServiceAccountToken"] is True
+    assert accounts[collector["serviceAccountName"]]["metadata"]["annotations"][IRSA] == \
+        {r.name: r.outputs["arn"] for r in prod.of_type("aws:iam/role:Role")}["prod-otel-collector-role"]
     assert len(specs) == 4
     roles = {r.name: r.outputs["arn"] for r in prod.of_type("aws:iam/role:Role")}
     with_roles = {}
