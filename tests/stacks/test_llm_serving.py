@@ -8,7 +8,8 @@ import pytest
 from components.gcp.cloud_run import GPU_REGIONS
 from components.k8s.keda_crds import CRD_VERSION
 from components.k8s.vllm_server import VLLM_IMAGE
-from genai_infra import planning
+from genai_infra import cost, planning
+from genai_infra.cost.prices import load_prices
 from genai_infra.crd_schema import has_vendored_schema, validate_custom_resource
 from genai_infra.k8s_schema import manifest_of
 from genai_infra.mockcloud import Plan
@@ -256,3 +257,19 @@ def test_the_eks_chat_model_and_its_ingress_are_gone(plans):
         assert not [r.name for r in plan.resources if r.name.startswith(f"{stack}-chat-model-")
                     and r.type.startswith("kubernetes:")]
         assert len(plan.of_type("kubernetes:networking.k8s.io/v1:Ingress")) == 1  # the RAG API's
+
+
+def test_the_l4_model_service_is_priced_per_tier(plans):
+    prices = load_prices()["cloud_run"]
+    for stack, plan in plans.items():
+        estimate = cost.estimate(plan)
+        priced = {item["urn"].rsplit("::", 1)[-1]: item["monthly"] for item in estimate.items}
+        usage = {item["urn"].rsplit("::", 1)[-1]: item["basis"] for item in estimate.usage_based}
+        if stack != "prod":  # scales to zero: only request time is billed
+            assert f"{stack}-chat-model-service" not in priced
+            assert usage[f"{stack}-chat-model-service"].startswith("scales to zero")
+            continue
+        seconds = 730 * 3600
+        instance = seconds * (4 * prices["instance_based"]["vcpu_second"] + 16 * prices["instance_based"]["gib_second"])
+        gpu = seconds * prices["gpu_second_zonal_redundancy"]["nvidia-l4"]  # prod keeps zonal redundancy
+        assert priced[f"{stack}-chat-model-service"] == pytest.approx(instance + gpu, abs=0.01)
