@@ -10,7 +10,7 @@ from stacks.config import ConfigError, EnvConfig, load
 
 ROOT = Path(__file__).resolve().parents[2]
 FILE = "stacks/Pulumi.dev.yaml"
-BASE = {"aws:region": "us-east-1", "gcp:project": "p", "genai-platform:tier": "dev",
+BASE = {"aws:region": "us-east-1", "gcp:project": "genai-platform-dev", "genai-platform:tier": "dev",
         "genai-platform:gcpBillingAccount": "01A2B3-C4D5E6-F7A8B9",
         "genai-platform:redisAuthToken": "a-long-enough-token"}
 
