@@ -14,6 +14,9 @@ from typing import Any
 
 from botocore import exceptions as bce
 
+MAX_MESSAGE = 300
+"""Characters of an AWS or botocore message kept in the error line (botocore echoes the bad parameter whole)."""
+
 EXIT_ERROR = 2
 """Exit code of every operational failure (AWS error, refusal, unreadable input): distinct from 1, which
 ``verify`` uses for "the environment is unhealthy"."""
@@ -48,6 +51,12 @@ def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
+def shorten(text: str, limit: int = 100) -> str:
+    """``text`` on one line, cut past ``limit`` characters: an echoed value never floods the error line."""
+    text = _one_line(text)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def error_code(exc: bce.ClientError) -> str:
     """The service's error code; S3 HEAD requests have no body, so their code is the HTTP status."""
     return str(exc.response.get("Error", {}).get("Code", ""))
@@ -57,7 +66,7 @@ def explain(exc: Exception, action: str, resource: str) -> str:
     """The one line (without ``error:``) for ``exc`` raised by ``action`` on ``resource``."""
     if isinstance(exc, bce.ClientError):
         code = error_code(exc)
-        message = _one_line(exc.response.get("Error", {}).get("Message", ""))
+        message = shorten(exc.response.get("Error", {}).get("Message", ""), MAX_MESSAGE)
         if code in _DENIED:
             return f"{action} was denied ({code}): the caller needs {action} on {resource}"
         if code in _BAD_CREDENTIALS:
@@ -82,7 +91,7 @@ def explain(exc: Exception, action: str, resource: str) -> str:
         endpoint = exc.kwargs.get("endpoint_url", "the AWS endpoint")
         return (f"{action} could not reach {endpoint}: check the network or proxy, "
                 "AWS_ENDPOINT_URL and the region")
-    return f"{action} failed: {_one_line(exc)}"
+    return f"{action} failed: {shorten(exc, MAX_MESSAGE)}"
 
 
 def call(action: str, resource: str, operation: Callable[..., Any], /, *,

@@ -1,4 +1,8 @@
-"""``genai-infra verify <env>``: check a deployed environment against its stack outputs (exit 0 all pass, 1 not)."""
+"""``genai-infra verify <env>``: check a deployed environment against its stack outputs.
+
+Exit codes: 0 every check passed; 1 the environment is unhealthy (a check failed); 2 bad input (an outputs file
+that is unreadable, of the wrong shape, or names an empty resource) or an AWS error: one line on stderr.
+"""
 
 from __future__ import annotations
 

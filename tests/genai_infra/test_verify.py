@@ -264,9 +264,32 @@ def test_dlq_named_by_a_redrive_policy_is_checked_once_even_if_not_exported(aws,
     assert [(c.resource, c.passed) for c in exported] == [("work-dlq", False)]
 
 
-def test_empty_alarm_prefix_is_refused_as_too_broad(aws, healthy):
-    assert failed(run_checks(aws, {**healthy, keys.ALARM_NAME_PREFIX: ""}, "dev")) == {
-        ("no alarm firing", "(empty prefix)"): "alarmNamePrefix is empty: it would match every alarm in the account"}
+@pytest.mark.parametrize(("key", "value", "shown"), [
+    (keys.ALARM_NAME_PREFIX, "", '""'),  # would match every alarm in the account
+    (keys.DATABASE_IDENTIFIER, "", '""'),  # DescribeDBInstances without an identifier lists every database
+    (keys.DATABASE_IDENTIFIER, {"rag": " "}, '" "'),
+    (keys.BUCKET_NAMES, ["ok", None], "null"),
+    (keys.QUEUE_URLS, {"ingest": {"url": "https://sqs"}}, '{"url": "https://sqs"}'),
+    (keys.BUDGET_NAMES, 42, "42"),
+    (keys.ALARM_NAME_PREFIX, ["prod-"], '["prod-"]'),
+    (keys.BUCKET_NAMES, [None, "x" * 300], "null"),
+])
+def test_outputs_that_name_no_resource_are_bad_input_not_a_failed_check(aws, healthy, key, value, shown):
+    with pytest.raises(OpsError) as error:
+        run_checks(aws, {**healthy, key: value}, "dev")
+    assert str(error.value).startswith(f"the outputs: {key} holds {shown}, not a non-empty name: ")
+
+
+def test_a_huge_name_is_echoed_cut_short(aws, healthy):
+    with pytest.raises(OpsError) as error:
+        run_checks(aws, {**healthy, keys.BUCKET_NAMES: ["x" * 5000]}, "dev")
+    assert str(error.value).startswith('s3:ListBucket failed: Parameter validation failed: Invalid bucket name "xxx')
+    assert len(str(error.value)) < 400
+
+
+def test_outputs_of_another_project_are_bad_input(aws):
+    with pytest.raises(OpsError, match="^the outputs names none of databaseIdentifier, "):
+        run_checks(aws, {"url": "https://example.com"}, "dev")
 
 
 @pytest.mark.parametrize(("value", "pairs"), [
