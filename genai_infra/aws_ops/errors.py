@@ -47,6 +47,19 @@ class OpsError(Exception):
     exit_code = EXIT_ERROR
 
 
+class DeadlineExceeded(Exception):
+    """The command's total deadline passed before an HTTP attempt (raised from a botocore event hook)."""
+
+    def __init__(self, deadline_s: float):
+        super().__init__(deadline_s)
+        self.deadline_s = deadline_s
+
+    def line(self, action: str) -> str:
+        return (f"{action} did not finish within the --timeout of {self.deadline_s:g} s (the endpoint is slow or "
+                "does not answer): check the network or proxy and AWS_ENDPOINT_URL, or raise --timeout; a re-run "
+                "finishes what this one started")
+
+
 def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
@@ -109,6 +122,8 @@ def call(action: str, resource: str, operation: Callable[..., Any], /, *,
         raise OpsError(explain(exc, action, resource)) from exc
     except bce.BotoCoreError as exc:
         raise OpsError(explain(exc, action, resource)) from exc
+    except DeadlineExceeded as exc:
+        raise OpsError(exc.line(action)) from None
 
 
 def guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -125,6 +140,8 @@ def guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
             line = explain(exc, exc.operation_name, "its resource")
         except bce.BotoCoreError as exc:
             line = explain(exc, "an AWS call", "its resource")
+        except DeadlineExceeded as exc:
+            line = exc.line("an AWS call")
         print(f"error: {line}", file=sys.stderr)
         return EXIT_ERROR
 
