@@ -8,8 +8,9 @@ composed nodes itself and refuses, with one line naming the file, line, key and 
 * keys that are not strings, ``null`` values, merge keys,
 * a string setting written as a number, boolean or date (``releaseTag: 1.10`` would deploy tag ``1.1``),
 * a ``secure:`` value that is not ciphertext, and a plaintext value for a key Pulumi.yaml declares secret,
-* more than :data:`MAX_NODES` values after alias expansion, nesting deeper than :data:`MAX_DEPTH` or a file
-  over :data:`MAX_BYTES`: a few lines of nested aliases must not expand into gigabytes.
+* more than :data:`MAX_NODES` values after alias expansion, nesting deeper than :data:`MAX_DEPTH`, a file
+  over :data:`MAX_BYTES` or a line over :data:`MAX_LINE`: a few lines of nested aliases must not expand into
+  gigabytes, nor a long line keep the scanner busy for seconds.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ SECRET_PLACEHOLDER = "OfflinePlaceholderSecret-0000"
 """Stands in for every ``secure:`` value offline: the real one is never decrypted or printed."""
 
 MAX_BYTES = 64 * 1024
+MAX_LINE = 16 * 1024
 MAX_NODES = 10_000
 MAX_DEPTH = 20
 _STR, _NULL, _MERGE = "tag:yaml.org,2002:str", "tag:yaml.org,2002:null", "tag:yaml.org,2002:merge"
@@ -179,10 +181,17 @@ def _read_text(path: Path, relative: str) -> str:
         raise ConfigError(f"{relative} cannot be read ({error.strerror}): check its permissions.") from None
     try:
         # The engine reads UTF-8; a UTF-8 byte-order mark is tolerated, UTF-16 (PowerShell's >) is not.
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ConfigError(f"{relative} is not UTF-8 text: save it as UTF-8 (PowerShell: Set-Content -Encoding "
                           "utf8).") from None
+    # The YAML scanner reads a flow line ([...], {...}) whole before it yields its first event, so one long line
+    # of brackets costs seconds before the depth check can stop it: long lines are refused before it sees them.
+    longest = max(enumerate(text.splitlines(), start=1), key=lambda numbered: len(numbered[1]), default=(0, ""))
+    if len(longest[1]) > MAX_LINE:
+        raise ConfigError(f"{relative}: line {longest[0]} is {len(longest[1])} characters long, more than a stack "
+                          f"file needs ({MAX_LINE}): split the value over several lines or shorten it.")
+    return text
 
 
 def _section(reader: _Reader, document: Node | None, name: str) -> MappingNode | None:

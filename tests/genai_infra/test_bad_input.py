@@ -93,6 +93,9 @@ def added(*lines: str) -> str:
      "line 9: nests values more than 20 levels deep: flatten it."),
     (added("genai-platform:releaseTag: " + "a" * 70_000), "is 70400 bytes, more than a stack file needs (65536): "
                                                         "keep only config: key: value lines in it."),
+    (added("genai-platform:releaseTag: " + "a" * 20_000), "line 9 is 20029 characters long, more than a stack "
+                                                        "file needs (16384): split the value over several lines or "
+                                                        "shorten it."),
     (added("genai-platform:releaseTag: \"" + "ab" * 300 + "\""),
      "genai-platform:releaseTag = '" + "ab" * 49 + "a... (602 characters) is invalid: use a pinned image tag such as "
      "1.4.2 or a git SHA (not 'latest')."),
