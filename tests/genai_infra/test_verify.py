@@ -4,10 +4,12 @@ import json
 
 import boto3
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 
 from genai_infra.aws_ops import output_keys as keys
-from genai_infra.aws_ops.checks import Check, entries, load_outputs, run_checks
+from genai_infra.aws_ops.checks import Check, check_outputs, entries, load_outputs, run_checks
 from genai_infra.aws_ops.errors import OpsError
 from genai_infra.aws_ops.session import AwsSession
 from genai_infra.aws_ops.testing import isolate_aws_env, seed_environment
@@ -321,3 +323,31 @@ def test_outputs_file_round_trip(tmp_path):
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps({keys.BUCKET_NAMES: ["a"]}))
     assert load_outputs(path) == {"bucketNames": ["a"]}
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                     max_leaves=8)
+
+
+def _names_a_resource(key, value):
+    def name(item):
+        return isinstance(item, str) and item.strip() != ""
+
+    if key == keys.ALARM_NAME_PREFIX:
+        return name(value)
+    items = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else [value]
+    return all(name(item) for item in items)
+
+
+@settings(max_examples=200, deadline=None)
+@given(key=st.sampled_from(keys.ALL), value=_JSON)
+def test_any_output_value_that_names_no_resource_is_refused_before_a_check(key, value):
+    """No AWS session is needed: bad input is refused before any call (an accepted value returns quietly)."""
+    try:
+        check_outputs({key: value})
+    except OpsError as error:
+        assert not _names_a_resource(key, value)
+        assert str(error).startswith(f"the outputs: {key} holds ") and len(str(error)) < 400
+    else:
+        assert _names_a_resource(key, value)
