@@ -19,6 +19,7 @@ import base64
 import binascii
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,8 @@ def read_stack_config(root: Path, stack: str) -> StackConfig:
 
     ``secure:`` values, and secret keys declared in Pulumi.yaml but not set, get a placeholder.
     """
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", stack) or stack.startswith("."):
+        raise ConfigError(f"{elide(repr(stack))} is not a stack name: use letters, digits, _, - and . (e.g. dev).")
     relative = f"stacks/Pulumi.{stack}.yaml"
     path = root / relative
     if not path.is_file():

@@ -3,7 +3,9 @@
 Every setting is declared once in :data:`SETTINGS` (key, type, description, preset per tier,
 check); ``Pulumi.yaml`` declares the same keys for the Pulumi CLI (a test keeps them in sync).
 A wrong value stops the program before any resource is registered, with one
-:class:`ConfigError` naming the file, the key, the value and the fix.
+:class:`ConfigError` naming the file, the key, the value (elided past :data:`MAX_SHOWN` characters) and the fix.
+Keys of other namespaces must be ones the providers read (:mod:`stacks.provider_keys`), with a "did you mean"
+for a typo in the key or the namespace.
 """
 
 import difflib

@@ -84,6 +84,9 @@ def test_unknown_stack_and_broken_yaml(project, capsys):
     assert main(["plan", "qa", "--project-dir", str(project)]) == 2
     assert "error: qa: stacks/Pulumi.qa.yaml does not exist: create it, or plan one of the stacks that exist " \
            "(dev, prod, staging)." in capsys.readouterr().err
+    assert main(["plan", "../../etc/passwd", "--project-dir", str(project)]) == 2
+    assert capsys.readouterr().err == ("error: ../../etc/passwd: '../../etc/passwd' is not a stack name: use letters, "
+                                       "digits, _, - and . (e.g. dev).\n")
     (project / "stacks" / "Pulumi.dev.yaml").write_text("config:\n  aws:region: [unclosed\n")
     assert main(["plan", "dev", "--project-dir", str(project)]) == 2
     assert "error: dev: stacks/Pulumi.dev.yaml: line 3 is not valid YAML" in capsys.readouterr().err
