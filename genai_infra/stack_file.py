@@ -40,6 +40,7 @@ MAX_LINE = 16 * 1024
 MAX_NODES = 10_000
 MAX_DEPTH = 20
 _STR, _NULL, _MERGE = "tag:yaml.org,2002:str", "tag:yaml.org,2002:null", "tag:yaml.org,2002:merge"
+_CORE = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")}
 _KINDS = {"tag:yaml.org,2002:int": "a number", "tag:yaml.org,2002:float": "a number",
           "tag:yaml.org,2002:bool": "a boolean", "tag:yaml.org,2002:timestamp": "a date"}
 
@@ -98,13 +99,21 @@ class _Reader:
                                    "write the values out, without nested aliases")
         if depth > MAX_DEPTH:
             raise self.error(node, f"nests values more than {MAX_DEPTH} levels deep: flatten it")
+        if str(node.tag) not in _CORE:
+            tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+            raise self.error(node, f"uses the YAML tag {elide(tag)}: a stack file holds plain values "
+                                   "(strings, numbers, booleans, lists, mappings); remove the tag")
         if isinstance(node, SequenceNode):
             return [self.value(item, depth + 1) for item in node.value]
         if isinstance(node, MappingNode):
             return {key: self.value(item, depth + 1) for key, item, _ in self.pairs(node)}
         if isinstance(node, ScalarNode) and str(node.tag) == _NULL:
             return None
-        return self._yaml.constructor.construct_object(node)
+        try:
+            return self._yaml.constructor.construct_object(node)
+        except (ValueError, YAMLError):  # e.g. 2001-13-45 looks like a date but is none
+            raise self.error(node, f"{elide(repr(node.value))} looks like {_KINDS.get(str(node.tag), 'a value')} but is "
+                                   "not one: quote it") from None
 
     def pairs(self, node: MappingNode) -> list[tuple[str, Node, int]]:
         """(key, value node, line of the key) with string keys, each key once."""
@@ -113,10 +122,11 @@ class _Reader:
         for key_node, value_node in node.value:
             if str(key_node.tag) == _MERGE:
                 raise self.error(key_node, "uses a YAML merge key (<<): write the keys out")
-            if not isinstance(key_node, ScalarNode) or str(key_node.tag) != _STR:
-                shown = key_node.value if isinstance(key_node, ScalarNode) else "a list or mapping"
-                raise self.error(key_node, f"the key {elide(str(shown))} is not a string: "
-                                           f"write keys as names, e.g. \"{elide(str(shown))}\": ...")
+            if not isinstance(key_node, ScalarNode):
+                raise self.error(key_node, "a key is a list or mapping: write keys as names")
+            if str(key_node.tag) != _STR:
+                shown = elide(str(key_node.value))
+                raise self.error(key_node, f"the key {shown} is not a string: write keys as names, e.g. \"{shown}\": ...")
             key = key_node.value
             if key in seen:
                 raise self.error(key_node, f"{elide(key)} is set twice (lines {seen[key]} and "

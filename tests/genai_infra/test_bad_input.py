@@ -99,6 +99,12 @@ def added(*lines: str) -> str:
     (added("genai-platform:releaseTag: \"" + "ab" * 300 + "\""),
      "genai-platform:releaseTag = '" + "ab" * 49 + "a... (602 characters) is invalid: use a pinned image tag such as "
      "1.4.2 or a git SHA (not 'latest')."),
+    (added("genai-platform:releaseTag: !Ref release"), "line 9: uses the YAML tag !Ref: a stack file holds plain "
+                                                       "values (strings, numbers, booleans, lists, mappings); remove "
+                                                       "the tag."),
+    (added("genai-platform:interfaceEndpoints: !!set {sts}"), "line 9: uses the YAML tag !!set: a stack file holds "),
+    (added("genai-platform:releaseTag: 2026-13-45"), "line 9: '2026-13-45' looks like a date but is not one: quote it."),
+    (added("? [a]", ": 1"), "line 9: a key is a list or mapping: write keys as names."),
     (DEV.encode("utf-16"), "is not UTF-8 text: save it as UTF-8 (PowerShell: Set-Content -Encoding utf8)."),
     ("config:\n  aws:region: [unclosed\n", "line 3 is not valid YAML"),
 ])
@@ -214,4 +220,21 @@ def test_any_key_no_provider_reads_is_refused(project, capsys, key, value):
     code, out, err = plan_with(project, capsys, added(f"{key}: {json.dumps(value)}"))
     assert (code, out) == (2, "")
     assert len(err) == 1 and err[0].startswith(f"error: dev: {FILE}: {key} = ") and "unknown" in err[0]
+    assert len(err[0]) < _BOUND + 2 * config.MAX_SHOWN
+
+
+def _not_just_comments(text: str) -> bool:
+    return any(line.strip() and not line.strip().startswith("#") for line in text.splitlines())
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.filter_too_much])
+@given(tail=st.one_of(st.text(st.characters(max_codepoint=0x2FF), min_size=1, max_size=200),
+                     st.text(":[]{}-?&*!|>'\"%@`, \n\t#~.0aA1zZ\\", min_size=1, max_size=200)).filter(_not_just_comments))
+def test_any_garbage_in_the_file_is_one_line_and_never_a_traceback(project, capsys, tail):
+    code, out, err = plan_with(project, capsys, DEV + "  " + tail)
+    if code == 0:  # the tail happened to be valid YAML the schema accepts
+        return
+    assert (code, out) == (2, "")
+    assert len(err) == 1 and err[0].startswith(f"error: dev: {FILE}"), err
     assert len(err[0]) < _BOUND + 2 * config.MAX_SHOWN
