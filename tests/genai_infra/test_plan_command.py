@@ -177,3 +177,27 @@ def test_the_mocks_refuse_two_resources_with_one_urn_as_the_engine_does():
             "Duplicate resource URN 'urn:pulumi:test::genai-platform::pulumi:pulumi:Stack$aws:sqs/queue:Queue::ingest'; "
             "try giving it a unique name")):
         run_under_mocks(program)
+
+
+@pytest.mark.parametrize(("argv", "line"), [
+    (["plan", "dev", "--format", "xml"], "error: genai-infra plan: argument --format: invalid choice: 'xml' (choose "
+                                         "from 'text', 'json'): see genai-infra plan --help"),
+    ([], "error: genai-infra: the following arguments are required: command: see genai-infra --help"),
+    (["verify", "qa", "--outputs", "o.json"], "error: genai-infra verify: argument env: invalid choice: 'qa' (choose "
+                                              "from 'dev', 'staging', 'prod'): see genai-infra verify --help"),
+    (["bootstrap", "--bucket", "b", "--timeout", "0"], "error: genai-infra bootstrap: argument --timeout: '0' is not "
+                                                       "a number of seconds above 0 and at most 3600: see genai-infra "
+                                                       "bootstrap --help"),
+])
+def test_a_usage_error_is_one_line_and_exit_2(capsys, argv, line):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == line + "\n"
+
+
+def test_a_huge_argument_is_echoed_cut_short(capsys):
+    with pytest.raises(SystemExit):
+        main(["plan", "dev", "--format", "x" * 100_000])
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and len(err) < 500 and "... (" in err
