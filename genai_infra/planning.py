@@ -13,10 +13,10 @@ from pathlib import Path
 from genai_infra.catalogue import check_catalogue
 from genai_infra.cost.prices import load_prices
 from genai_infra.mockcloud import Plan, run_under_mocks
-from genai_infra.stack_file import SECRET_PLACEHOLDER, StackConfig, read_stack_config, stack_names
+from genai_infra.stack_file import SECRET_PLACEHOLDER, StackConfig, read_stack_file, stack_names
 from stacks.config import PROJECT, SETTINGS, ConfigError, EnvConfig, elide, load, snake_case
 
-__all__ = ["SECRET_PLACEHOLDER", "plan_stack", "project_dir", "stack_names", "stack_settings"]
+__all__ = ["SECRET_PLACEHOLDER", "plan_stack", "project_dir", "read_stack_config", "stack_names", "stack_settings"]
 
 MAX_COMPONENT_MESSAGE = 400
 """Characters of a component's own message kept in the one error line."""
@@ -36,9 +36,16 @@ def config_file(stack: str) -> str:
     return f"stacks/Pulumi.{stack}.yaml"
 
 
+def read_stack_config(root: Path, stack: str) -> tuple[dict[str, str], list[str]]:
+    """The flat config Pulumi would pass to the program for ``stack``, and its secret keys (for tests and
+    tools that run the program themselves, e.g. with overrides)."""
+    stack_config = read_stack_file(root, stack)
+    return stack_config.config, stack_config.secret_keys
+
+
 def stack_settings(stack: str, root: Path) -> EnvConfig:
     """The validated settings of ``stack`` (budgets, tier...) as the program sees them."""
-    return load(read_stack_config(root, stack).config, stack, config_file(stack))
+    return load(read_stack_file(root, stack).config, stack, config_file(stack))
 
 
 def plan_stack(stack: str, root: Path | None = None, warnings: list[str] | None = None) -> Plan:
@@ -48,7 +55,7 @@ def plan_stack(stack: str, root: Path | None = None, warnings: list[str] | None 
     ``ValueError`` (traced to the config key). The program's warnings go to ``warnings`` when given.
     """
     root = root or project_dir()
-    stack_config = read_stack_config(root, stack)
+    stack_config = read_stack_file(root, stack)
     settings = load(stack_config.config, stack, config_file(stack))
     check_catalogue(settings, config_file(stack), load_prices())
     program = str(root / "stacks" / "__main__.py")

@@ -136,7 +136,7 @@ class _Reader:
         return pairs
 
 
-def read_stack_config(root: Path, stack: str) -> StackConfig:
+def read_stack_file(root: Path, stack: str) -> StackConfig:
     """The config of ``stacks/Pulumi.<stack>.yaml`` as the engine passes it to the program.
 
     ``secure:`` values, and secret keys declared in Pulumi.yaml but not set, get a placeholder.

@@ -39,12 +39,14 @@ class RecordingMonitor(MockMonitor):
         self.recorded: list[RecordedResource] = []
         self.stack_outputs: dict[str, Any] = {}
         self._urns: set[str] = set()
+        self.duplicate_urns: list[str] = []
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
         if response.urn in self._urns:
-            # The engine's own words (pkg/resource/deploy/step_generator.go).
-            raise DuplicateUrnError(f"Duplicate resource URN '{response.urn}'; try giving it a unique name")
+            # Raised once the program has finished (see run_under_mocks): raised here, the error would sit in
+            # the futures of the resource's outputs and be logged again, unretrieved, when they are collected.
+            self.duplicate_urns.append(response.urn)
         self._urns.add(response.urn)
         registered = self.resources.get(response.urn)
         self.recorded.append(
@@ -109,6 +111,9 @@ def run_under_mocks(
         settings.ROOT.set(None)
         set_all_config(config, secret_keys or [])
         _sync_await(run_in_stack(program))
+        if monitor.duplicate_urns:
+            # The engine's own words (pkg/resource/deploy/step_generator.go).
+            raise DuplicateUrnError(f"Duplicate resource URN '{monitor.duplicate_urns[0]}'; try giving it a unique name")
         resources = sorted(monitor.recorded, key=lambda r: r.urn)
         return Plan(project=project, stack=stack, resources=resources, outputs=monitor.stack_outputs)
 
