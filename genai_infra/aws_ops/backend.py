@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from genai_infra.aws_ops.errors import OpsError, call
+from genai_infra.aws_ops.errors import OpsError, call, shorten
 from genai_infra.aws_ops.session import AwsSession
 
 DEFAULT_KMS_ALIAS = "alias/pulumi-secrets"
@@ -62,10 +62,10 @@ class BackendSpec:
 
     def __post_init__(self) -> None:
         if not _BUCKET_NAME.match(self.bucket) or self.bucket.startswith(("xn--", "sthree-")):
-            raise ValueError(f"--bucket {self.bucket!r} is not a valid state bucket name: use 3-63 "
+            raise ValueError(f"--bucket {shorten(repr(self.bucket))} is not a valid state bucket name: use 3-63 "
                              "lowercase letters, digits and hyphens, starting and ending with a letter or digit.")
         if not _KMS_ALIAS.match(self.kms_alias) or self.kms_alias.startswith("alias/aws/"):
-            raise ValueError(f"--kms-alias {self.kms_alias!r} is not a customer alias: use alias/<name> "
+            raise ValueError(f"--kms-alias {shorten(repr(self.kms_alias))} is not a customer alias: use alias/<name> "
                              "(letters, digits, /, _ and -), not alias/aws/... which AWS manages.")
         if self.noncurrent_days < 1:
             raise ValueError(f"--noncurrent-days {self.noncurrent_days} is out of range: use 1 or more.")

@@ -35,6 +35,8 @@ class Check:
 
 
 _HOW = "write it with pulumi stack output --json > FILE"
+MAX_OUTPUTS_BYTES = 10 * 1024 * 1024
+"""A stack's outputs are a few KiB; anything this large is the wrong file, and is not read into memory."""
 _ENCODINGS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
               (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 """Byte-order marks and their codecs (UTF-32 first: its little-endian mark starts like UTF-16's). Windows
@@ -44,6 +46,10 @@ PowerShell's ``>`` writes UTF-16 with a mark; PowerShell 7 and every other shell
 def load_outputs(path: Path) -> dict[str, Any]:
     """The JSON object written by ``pulumi stack output --json``, in UTF-8, or UTF-16/32 with a byte-order mark."""
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_OUTPUTS_BYTES:
+            raise OpsError(f"--outputs {path} is {size} bytes, more than stack outputs need ({MAX_OUTPUTS_BYTES}): "
+                           f"{_HOW}")
         data = Path(path).read_bytes()
     except OSError as exc:
         raise OpsError(f"cannot read --outputs {path}: {exc.strerror}: {_HOW}") from exc

@@ -214,6 +214,7 @@ def test_outputs_written_by_powershell_are_read(endpoint, capsys, tmp_path, enco
     (b'{"databaseIdentifier": "\xe9"}', "is not UTF-8 text (byte 24): save it as UTF-8"),
     (b"[" * 100_000 + b"]" * 100_000, "nests values too deeply to be stack outputs"),
     (b'{"databaseIdentifier": ""}', 'databaseIdentifier holds "", not a non-empty name'),
+    (b" " * (10 * 1024 * 1024 + 1), "is 10485761 bytes, more than stack outputs need (10485760)"),
 ])
 def test_bad_outputs_are_one_line_and_exit_2_before_any_aws_call(endpoint, capsys, tmp_path, content, message):
     outputs = tmp_path / "outputs.json"
