@@ -40,7 +40,6 @@ def check_catalogue(settings: EnvConfig, config_file: str, prices: dict[str, Any
     ec2, both = ec2_instance_types(prices), f"the AWS provider or {PRICES_FILE}"
     lists = {
         "systemNodeInstanceTypes": (settings.system_node_instance_types, ec2, f"an EC2 instance type {both}"),
-        "gpuInstanceTypes": (settings.gpu_instance_types, ec2, f"an EC2 instance type {both}"),
         "postgresInstanceClass": ([settings.postgres_instance_class], rds_instance_classes(prices),
                                   f"an RDS instance class {both}"),
         "redisNodeType": ([settings.redis_node_type], cache_node_types(prices),

@@ -134,19 +134,20 @@ def test_valid_ciphertext_and_yaml_1_2_values_are_accepted(project, capsys):
         "genai-platform:postgresMultiAz: true"))
     assert code == 0, err
     document = json.loads(out)
-    tags = {c["image"].rsplit(":", 1)[-1] for r in document["resources"] if r["type"] == "kubernetes:apps/v1:Deployment"
-            for c in r["inputs"]["spec"]["template"]["spec"]["containers"]}
-    assert tags == {"1.10"}
+    ours = [c["image"] for r in document["resources"] if r["type"] == "kubernetes:apps/v1:Deployment"
+            for c in r["inputs"]["spec"]["template"]["spec"]["containers"] if ".dkr.ecr." in c["image"]]
+    assert ours and {image.rsplit(":", 1)[-1] for image in ours} == {"1.10"}
     assert all(line.startswith("warning: dev: ") for line in err)
 
 
 def test_a_component_error_names_the_key_that_fed_it_and_warnings_follow(project, capsys):
-    # The GPU pool refuses a non-GPU type; the config layer only checks the shape, so the component speaks.
-    code, out, err = plan_with(project, capsys, added("genai-platform:gpuInstanceTypes: [t3.medium]"))
+    # The config layer checks that this is a CIDR outside the VPC; EKS also wants a private /12 to /24.
+    code, out, err = plan_with(project, capsys, added("genai-platform:eksServiceCidr: 172.20.0.0/25"))
     assert (code, out) == (2, "")
-    assert err[0] == (f"error: dev: {FILE}: genai-platform:gpuInstanceTypes = [\"t3.medium\"] was refused by a "
-                      "component: instance_types contains 't3.medium', which is not an NVIDIA GPU instance type: use "
-                      "a size of g4dn, g5, g6, g6e, gr6, p4d, p4de, p5, p5e, p5en, p6-b200 (e.g. 'g6.xlarge').")
+    assert err[0] == (f"error: dev: {FILE}: genai-platform:eksServiceCidr = '172.20.0.0/25' was refused by a "
+                      "component: service_ipv4_cidr='172.20.0.0/25' is not a range EKS accepts: use a /12 to /24 "
+                      "inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 that does not overlap the VPC, e.g. "
+                      "'172.20.0.0/16'.")
     assert all(line.startswith("warning: dev: ") for line in err[1:])
 
 
