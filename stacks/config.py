@@ -145,6 +145,9 @@ SETTINGS: tuple[Setting, ...] = (
             _between(1, 100)),
     Setting("systemNodesMax", "integer", "Maximum general-purpose nodes.", {"dev": 3, "staging": 4, "prod": 6},
             _between(1, 100)),
+    Setting("systemNodeRootVolumeGib", "integer",
+            "Encrypted gp3 root volume of each general-purpose node in GiB (images and logs; GPU images land on "
+            "Karpenter's 200 GiB nodes).", {"dev": 30, "staging": 50, "prod": 50}, _between(20, 16384)),
     # GPU capacity: the Karpenter GPU NodePool. Its limits are the GPU bill's ceiling (priced by the plan).
     Setting("gpuInstanceFamilies", "array", "GPU instance families Karpenter may launch (g6 L4, g6e L40S, g5 A10G).",
             {"dev": ["g6", "g5"], "staging": ["g6", "g5"], "prod": ["g6", "g6e", "g5"]},
@@ -276,6 +279,7 @@ class EnvConfig:
     system_node_capacity_type: str
     system_nodes_min: int
     system_nodes_max: int
+    system_node_root_volume_gib: int
     gpu_instance_families: list[str]
     gpu_capacity_type: str
     gpu_max_gpus: int
