@@ -2,6 +2,7 @@
 
 import argparse
 import sys
+from typing import NoReturn
 
 from genai_infra.commands import bootstrap, plan, verify
 
@@ -9,8 +10,23 @@ COMMAND_MODULES = [plan, bootstrap, verify]
 """Modules with ``register(subparsers)``; each sets ``func(args) -> exit code`` on its parser."""
 
 
+MAX_ECHO = 300
+"""Characters of a usage error kept on its line (argparse echoes the bad argument whole)."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A usage error is one line on stderr and exit 2, like every other error of the CLI (argparse prints the
+    whole usage block first)."""
+
+    def error(self, message: str) -> NoReturn:
+        line = " ".join(message.split())
+        if len(line) > MAX_ECHO:
+            line = f"{line[:MAX_ECHO]}... ({len(line)} characters)"
+        self.exit(2, f"error: {self.prog}: {line}: see {self.prog} --help\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="genai-infra", description=__doc__)
+    parser = OneLineParser(prog="genai-infra", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
     for module in COMMAND_MODULES:
         module.register(subparsers)

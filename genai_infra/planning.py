@@ -1,17 +1,25 @@
-"""The offline plan: run the real stack program with a stack's config under recording mocks."""
+"""The offline plan: run the real stack program with a stack's config under recording mocks.
+
+Everything the user can get wrong is refused before the program runs (the stack file, the typed config,
+the instance-type and region catalogue); a component that still refuses an argument the config produced is
+traced back to the config key that fed it, so every failure names the file and the key.
+"""
 
 import json
+import re
 import runpy
 from pathlib import Path
-from typing import Any
 
-import yaml
-
+from genai_infra.catalogue import check_catalogue
+from genai_infra.cost.prices import load_prices
 from genai_infra.mockcloud import Plan, run_under_mocks
-from stacks.config import PROJECT, ConfigError, EnvConfig, load
+from genai_infra.stack_file import SECRET_PLACEHOLDER, StackConfig, read_stack_file, stack_names
+from stacks.config import PROJECT, SETTINGS, ConfigError, EnvConfig, elide, load, snake_case
 
-SECRET_PLACEHOLDER = "OfflinePlaceholderSecret-0000"
-"""Stands in for every ``secure:`` value offline: the real one is never decrypted or printed."""
+__all__ = ["SECRET_PLACEHOLDER", "plan_stack", "project_dir", "read_stack_config", "stack_names", "stack_settings"]
+
+MAX_COMPONENT_MESSAGE = 400
+"""Characters of a component's own message kept in the one error line."""
 
 
 def project_dir(start: Path | None = None) -> Path:
@@ -24,76 +32,59 @@ def project_dir(start: Path | None = None) -> Path:
                       "or pass --project-dir.")
 
 
-def stack_names(root: Path) -> list[str]:
-    """Stacks that have a ``stacks/Pulumi.<name>.yaml``."""
-    return sorted(path.name[len("Pulumi."):-len(".yaml")] for path in (root / "stacks").glob("Pulumi.*.yaml"))
+def config_file(stack: str) -> str:
+    return f"stacks/Pulumi.{stack}.yaml"
 
 
 def read_stack_config(root: Path, stack: str) -> tuple[dict[str, str], list[str]]:
-    """The flat config Pulumi would pass to the program, and its secret keys.
-
-    Values are strings as the engine passes them (numbers and booleans as text, lists as JSON).
-    ``secure:`` values, and secret keys declared in Pulumi.yaml but not set, get a placeholder.
-    """
-    relative = f"stacks/Pulumi.{stack}.yaml"
-    path = root / relative
-    if not path.is_file():
-        known = ", ".join(stack_names(root)) or "none"
-        raise ConfigError(f"{relative} does not exist: create it, or plan one of the stacks that exist ({known}).")
-    raw = _load_yaml(path, relative).get("config") or {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{relative}: config must be a mapping of key: value lines.")
-
-    config: dict[str, str] = {}
-    secret_keys: list[str] = []
-    for key, value in raw.items():
-        full_key = key if ":" in key else f"{PROJECT}:{key}"
-        if isinstance(value, dict) and "secure" in value:
-            config[full_key] = SECRET_PLACEHOLDER
-            secret_keys.append(full_key)
-        else:
-            config[full_key] = _engine_text(value)
-    for key in _declared_secret_keys(root):
-        if key not in config:
-            config[key] = SECRET_PLACEHOLDER
-            secret_keys.append(key)
-    return config, secret_keys
+    """The flat config Pulumi would pass to the program for ``stack``, and its secret keys (for tests and
+    tools that run the program themselves, e.g. with overrides)."""
+    stack_config = read_stack_file(root, stack)
+    return stack_config.config, stack_config.secret_keys
 
 
 def stack_settings(stack: str, root: Path) -> EnvConfig:
     """The validated settings of ``stack`` (budgets, tier...) as the program sees them."""
-    return load(read_stack_config(root, stack)[0], stack, f"stacks/Pulumi.{stack}.yaml")
+    return load(read_stack_file(root, stack).config, stack, config_file(stack))
 
 
-def plan_stack(stack: str, root: Path | None = None) -> Plan:
-    """Run ``stacks/__main__.py`` for ``stack`` under mocks. Raises ConfigError for bad config."""
+def plan_stack(stack: str, root: Path | None = None, warnings: list[str] | None = None) -> Plan:
+    """Run ``stacks/__main__.py`` for ``stack`` under mocks.
+
+    Raises :class:`ConfigError` for anything the user fixes in the stack file, including a component's
+    ``ValueError`` (traced to the config key). The program's warnings go to ``warnings`` when given.
+    """
     root = root or project_dir()
-    config, secret_keys = read_stack_config(root, stack)
+    stack_config = read_stack_file(root, stack)
+    settings = load(stack_config.config, stack, config_file(stack))
+    check_catalogue(settings, config_file(stack), load_prices())
     program = str(root / "stacks" / "__main__.py")
-    return run_under_mocks(lambda: runpy.run_path(program, run_name="__main__"), project=PROJECT, stack=stack,
-                           config=config, secret_keys=secret_keys)
-
-
-def _load_yaml(path: Path, relative: str) -> dict[str, Any]:
     try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{relative}:{where} is not valid YAML ({getattr(error, 'problem', error)}): fix the syntax.") from None
-    if not isinstance(document, dict):
-        raise ConfigError(f"{relative}: expected a mapping with a config: section.")
-    return document
+        return run_under_mocks(lambda: runpy.run_path(program, run_name="__main__"), project=PROJECT, stack=stack,
+                               config=stack_config.config, secret_keys=stack_config.secret_keys,
+                               warnings=warnings)
+    except ValueError as error:
+        raise trace_to_config(error, stack_config, settings, config_file(stack)) from None
 
 
-def _engine_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value)
-    return str(value)
+def trace_to_config(error: ValueError, stack_config: StackConfig, settings: EnvConfig, file: str) -> ConfigError:
+    """The config key whose value the component's message names (keys the file sets win over presets)."""
+    message = " ".join(str(error).split())
+    if len(message) > MAX_COMPONENT_MESSAGE:
+        message = message[:MAX_COMPONENT_MESSAGE] + "..."
+    fed = [setting.key for setting in SETTINGS
+           if not setting.secret and _mentions(message, getattr(settings, snake_case(setting.key)))]
+    fed.sort(key=lambda key: f"{PROJECT}:{key}" not in stack_config.explicit)
+    if not fed:
+        return ConfigError(f"{file}: a component refused what the config produced: {message}")
+    key = fed[0]
+    value = getattr(settings, snake_case(key))
+    shown = elide(json.dumps(value) if isinstance(value, list) else repr(value))
+    return ConfigError(f"{file}: {PROJECT}:{key} = {shown} was refused by a component: {message}")
 
 
-def _declared_secret_keys(root: Path) -> list[str]:
-    declared = (_load_yaml(root / "Pulumi.yaml", "Pulumi.yaml").get("config") or {})
-    return [key for key, spec in declared.items() if isinstance(spec, dict) and spec.get("secret")]
+def _mentions(message: str, value: object) -> bool:
+    """Whether ``message`` names ``value`` (a string or any list item of 2+ characters, as a whole word)."""
+    items = value if isinstance(value, list) else [value]
+    return any(isinstance(item, str) and len(item) >= 2
+               and re.search(rf"(?<![\w.-]){re.escape(item)}(?![\w-])", message) for item in items)

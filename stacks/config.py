@@ -3,7 +3,9 @@
 Every setting is declared once in :data:`SETTINGS` (key, type, description, preset per tier,
 check); ``Pulumi.yaml`` declares the same keys for the Pulumi CLI (a test keeps them in sync).
 A wrong value stops the program before any resource is registered, with one
-:class:`ConfigError` naming the file, the key, the value and the fix.
+:class:`ConfigError` naming the file, the key, the value (elided past :data:`MAX_SHOWN` characters) and the fix.
+Keys of other namespaces must be ones the providers read (:mod:`stacks.provider_keys`), with a "did you mean"
+for a typo in the key or the namespace.
 """
 
 import difflib
@@ -18,6 +20,7 @@ import pulumi
 
 from components.aws.cidr import MAX_VPC_PREFIX, MIN_VPC_PREFIX
 from components.aws.limits import LOG_RETENTION_DAYS
+from stacks import provider_keys
 
 PROJECT = "genai-platform"
 TIERS = ("dev", "staging", "prod")
@@ -78,7 +81,7 @@ def _each(check: Callable[[Any], str | None]) -> Callable[[list], str | None]:
         for item in values:
             problem = check(item)
             if problem:
-                return f"item {item!r}: {problem}"
+                return f"item {elide(repr(item))}: {problem}"
         return None
 
     return check_all
@@ -142,6 +145,9 @@ SETTINGS: tuple[Setting, ...] = (
             _between(1, 100)),
     Setting("systemNodesMax", "integer", "Maximum general-purpose nodes.", {"dev": 3, "staging": 4, "prod": 6},
             _between(1, 100)),
+    Setting("systemNodeRootVolumeGib", "integer",
+            "Encrypted gp3 root volume of each general-purpose node in GiB (images and logs; GPU images land on "
+            "Karpenter's 200 GiB nodes).", {"dev": 30, "staging": 50, "prod": 50}, _between(20, 16384)),
     # GPU capacity: the Karpenter GPU NodePool. Its limits are the GPU bill's ceiling (priced by the plan).
     Setting("gpuInstanceFamilies", "array", "GPU instance families Karpenter may launch (g6 L4, g6e L40S, g5 A10G).",
             {"dev": ["g6", "g5"], "staging": ["g6", "g5"], "prod": ["g6", "g6e", "g5"]},
@@ -295,6 +301,7 @@ class EnvConfig:
     system_node_capacity_type: str
     system_nodes_min: int
     system_nodes_max: int
+    system_node_root_volume_gib: int
     gpu_instance_families: list[str]
     gpu_capacity_type: str
     gpu_max_gpus: int
@@ -404,12 +411,11 @@ def load(config: Mapping[str, str], stack: str, config_file: str) -> EnvConfig:
         return ConfigError(f"{config_file}: {key} = {_show(key, value)} is invalid: {fix}.")
 
     prefix = f"{PROJECT}:"
+    for key, value in config.items():
+        problem = _key_problem(key, value)
+        if problem:
+            raise fail(key, value, problem)
     own = {key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)}
-    for key, value in own.items():
-        if key not in _BY_KEY:
-            close = difflib.get_close_matches(key, _BY_KEY, n=1)
-            hint = f"did you mean {prefix}{close[0]}?" if close else f"known keys are listed in Pulumi.yaml"
-            raise fail(prefix + key, value, f"unknown key; remove it or fix the name ({hint})")
 
     tier_text = own.get("tier")
     if tier_text is None:
@@ -444,6 +450,16 @@ def load(config: Mapping[str, str], stack: str, config_file: str) -> EnvConfig:
     provider = {key: config.get(key, default) for key, default in _PROVIDER_KEYS.items()}
     if not provider["gcp:project"]:
         raise ConfigError(f"{config_file}: gcp:project is not set: add `gcp:project: <your GCP project id>`.")
+    for key, check in _PROVIDER_CHECKS.items():
+        problem = check(provider[key])
+        if problem:
+            raise fail(key, provider[key], problem)
+    certificate_region = values["certificateArn"].split(":")[3] if values["certificateArn"] else provider["aws:region"]
+    if certificate_region != provider["aws:region"]:
+        raise fail(prefix + "certificateArn", values["certificateArn"],
+                   f"the certificate is in {certificate_region} but the load balancers are in aws:region = "
+                   f"{provider['aws:region']} (ACM certificates serve only their own region): request or import "
+                   f"it in {provider['aws:region']}")
     values["redisAuthToken"] = pulumi.Output.secret(values["redisAuthToken"])
     return EnvConfig(
         stack=stack, aws_region=provider["aws:region"], gcp_project=provider["gcp:project"],
@@ -466,10 +482,10 @@ def _parse(setting: Setting, text: str, fail: Callable[[str], ConfigError]) -> A
     if setting.kind == "string":
         return text
     if setting.kind == "integer":
-        try:
-            return int(text)
-        except ValueError:
-            raise fail("use a whole number") from None
+        # As strict as Go's strconv.Atoi: Python's int() would also take " 3", "1_000" and non-ASCII digits.
+        if not re.fullmatch(r"[-+]?[0-9]{1,18}", text):
+            raise fail("use a whole number")
+        return int(text)
     if setting.kind == "boolean":
         if text not in ("true", "false"):
             raise fail("use true or false")
@@ -480,14 +496,81 @@ def _parse(setting: Setting, text: str, fail: Callable[[str], ConfigError]) -> A
         items = None
     if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
         raise fail("use a YAML list of strings, e.g. [a, b]")
+    repeated = next((item for index, item in enumerate(items) if item in items[:index]), None)
+    if repeated is not None:
+        # Each item becomes a resource named after it: two equal items are one URN twice.
+        raise fail(f"list each item once ({elide(repr(repeated))} appears twice)")
     return items
 
 
+MAX_SHOWN = 100
+"""Characters of a bad value echoed in an error; the rest is elided so one line stays one line."""
+
+
 def _show(key: str, value: Any) -> str:
-    setting = _BY_KEY.get(key.split(":", 1)[-1])
+    setting = _BY_KEY.get(key.split(":", 1)[-1]) if key.startswith(f"{PROJECT}:") else None
     if setting is not None and setting.secret:
         return "[secret]"
-    return json.dumps(value) if isinstance(value, list) else repr(value)
+    if setting is not None and setting.kind == "array" and isinstance(value, str):
+        try:
+            value = json.loads(value)  # the engine's JSON text of a YAML list: show it as the list it is
+        except json.JSONDecodeError:
+            pass
+    return elide(json.dumps(value) if isinstance(value, list) else repr(value))
+
+
+def elide(text: str) -> str:
+    """``text`` cut to :data:`MAX_SHOWN` characters (saying how long it was), control characters escaped."""
+    text = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    if len(text) <= MAX_SHOWN:
+        return text
+    return f"{text[:MAX_SHOWN]}... ({len(text)} characters)"
+
+
+def _key_problem(key: str, value: str) -> str | None:
+    """Why a key is not one the program or its providers read; ``None`` when it is."""
+    namespace, _, name = key.partition(":")
+    if namespace == PROJECT:
+        if name in _BY_KEY:
+            return None
+        return _unknown(name, list(_BY_KEY), f"{PROJECT}:", "known keys are listed in the README's Configuration table")
+    if namespace == provider_keys.ENGINE_NAMESPACE:
+        return None
+    if namespace in provider_keys.PROVIDERS:
+        kinds = provider_keys.provider_keys(namespace)
+        if name not in kinds:
+            return _unknown(name, list(kinds), f"{namespace}:", f"the {namespace} provider reads no such key")
+        if kinds[name] == "boolean" and value not in ("true", "false"):
+            return "the provider reads a boolean: use true or false"
+        if kinds[name] == "integer" and not re.fullmatch(r"-?[0-9]+", value):
+            return "the provider reads a whole number"
+        return None
+    namespaces = [PROJECT, *provider_keys.PROVIDERS, provider_keys.ENGINE_NAMESPACE]
+    close = difflib.get_close_matches(namespace, namespaces, n=1)
+    hint = f"did you mean {close[0]}:{name}?" if close else f"the program reads {', '.join(namespaces)} keys"
+    return f"unknown namespace {namespace!r}; remove it or fix the name ({hint})"
+
+
+def _unknown(name: str, known: list[str], prefix: str, otherwise: str) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"did you mean {prefix}{close[0]}?" if close else otherwise
+    return f"unknown key; remove it or fix the name ({hint})"
+
+
+def _aws_region(value: str) -> str | None:
+    regions = provider_keys.aws_regions()
+    if value in regions:
+        return None
+    close = difflib.get_close_matches(value, regions, n=3, cutoff=0.5)
+    return "use an AWS region" + (f" such as {', '.join(close)}" if close else ", e.g. us-east-1")
+
+
+_PROVIDER_CHECKS: dict[str, Callable[[str], str | None]] = {
+    "aws:region": _aws_region,
+    # GCP's own rules: 6-30 characters, lowercase letters, digits and hyphens, starting with a letter.
+    "gcp:project": _pattern(r"[a-z][a-z0-9-]{4,28}[a-z0-9]", "my-project-123 (the GCP project id)"),
+    "gcp:region": _pattern(r"[a-z]+-[a-z]+[0-9]+", "europe-west4"),
+}
 
 
 def declared_keys() -> dict[str, Setting]:

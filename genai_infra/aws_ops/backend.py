@@ -12,7 +12,8 @@ Converges, never weakens. Every setting is read first and only written when it i
 * lifecycle: our rule (by ID) is added or updated and every other rule is kept; a noncurrent-version window
   longer than the one asked for is kept (shortening history needs a deliberate manual change).
 * KMS key: an existing key behind the alias is used if it is an enabled, customer-managed symmetric key;
-  rotation is turned on if off and never turned off.
+  rotation is turned on if off and never turned off. The key is tagged with its alias when it is created, so a
+  run stopped before the alias exists leaves a key the next run finds and adopts instead of making a second one.
 
 Refusals (exit 2): a bucket owned by another account, a bucket in another region, a foreign Sid collision, an
 unusable key behind the alias.
@@ -25,7 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from genai_infra.aws_ops.errors import OpsError, call
+from genai_infra.aws_ops.errors import OpsError, call, shorten
 from genai_infra.aws_ops.session import AwsSession
 
 DEFAULT_KMS_ALIAS = "alias/pulumi-secrets"
@@ -61,10 +62,10 @@ class BackendSpec:
 
     def __post_init__(self) -> None:
         if not _BUCKET_NAME.match(self.bucket) or self.bucket.startswith(("xn--", "sthree-")):
-            raise ValueError(f"--bucket {self.bucket!r} is not a valid state bucket name: use 3-63 "
+            raise ValueError(f"--bucket {shorten(repr(self.bucket))} is not a valid state bucket name: use 3-63 "
                              "lowercase letters, digits and hyphens, starting and ending with a letter or digit.")
         if not _KMS_ALIAS.match(self.kms_alias) or self.kms_alias.startswith("alias/aws/"):
-            raise ValueError(f"--kms-alias {self.kms_alias!r} is not a customer alias: use alias/<name> "
+            raise ValueError(f"--kms-alias {shorten(repr(self.kms_alias))} is not a customer alias: use alias/<name> "
                              "(letters, digits, /, _ and -), not alias/aws/... which AWS manages.")
         if self.noncurrent_days < 1:
             raise ValueError(f"--noncurrent-days {self.noncurrent_days} is out of range: use 1 or more.")
@@ -96,37 +97,68 @@ def bootstrap_backend(aws: AwsSession, spec: BackendSpec) -> list[Item]:
 
 # --- KMS ------------------------------------------------------------------------------------------
 
+ALIAS_TAG = "genai-infra:kms-alias"
+"""Tag set on the key at creation (CreateKey's own Tags, so no key ever exists untagged): the alias it is meant to
+carry. A run stopped between CreateKey and CreateAlias leaves a key that only this tag can find again."""
+
+
 def ensure_kms_key(aws: AwsSession, spec: BackendSpec) -> tuple[list[Item], str]:
     kms = aws.client("kms")
     alias_arn = aws.arn("kms", spec.kms_alias)
     found = call("kms:DescribeKey", alias_arn, kms.describe_key, absent=("NotFoundException",),
                  KeyId=spec.kms_alias)
     if found is None:
-        key = call("kms:CreateKey", aws.arn("kms", "key/*"), kms.create_key,
-                   Description=f"Pulumi state and secrets ({spec.bucket})", KeyUsage="ENCRYPT_DECRYPT",
-                   KeySpec="SYMMETRIC_DEFAULT",
-                   Tags=[{"TagKey": "ManagedBy", "TagValue": "genai-infra"},
-                         {"TagKey": "Purpose", "TagValue": "pulumi-secrets"}])["KeyMetadata"]
+        orphan = _half_made_key(aws, spec)
+        if orphan is None:
+            key = call("kms:CreateKey", aws.arn("kms", "key/*"), kms.create_key,
+                       Description=f"Pulumi state and secrets ({spec.bucket})", KeyUsage="ENCRYPT_DECRYPT",
+                       KeySpec="SYMMETRIC_DEFAULT",
+                       Tags=[{"TagKey": "ManagedBy", "TagValue": "genai-infra"},
+                             {"TagKey": "Purpose", "TagValue": "pulumi-secrets"},
+                             {"TagKey": ALIAS_TAG, "TagValue": spec.kms_alias}])["KeyMetadata"]
+            first = Item(f"kms key {spec.kms_alias}", CREATED, key["Arn"])
+        else:
+            key = orphan
+            first = Item(f"kms key {spec.kms_alias}", UPDATED,
+                         f"{key['Arn']}: adopted the key an interrupted run created, alias added")
         # Alias before rotation: if we stop in between, the next run finds the key by its alias and
-        # finishes the job instead of creating a second, orphaned key.
+        # finishes the job.
         call("kms:CreateAlias", alias_arn, kms.create_alias, AliasName=spec.kms_alias, TargetKeyId=key["KeyId"])
-        call("kms:EnableKeyRotation", key["Arn"], kms.enable_key_rotation, KeyId=key["KeyId"])
-        return [Item(f"kms key {spec.kms_alias}", CREATED, key["Arn"]),
-                Item("kms key rotation", CREATED, "yearly")], key["Arn"]
+        return [first, *_rotation(aws, key, created=orphan is None)], key["Arn"]
 
     key = found["KeyMetadata"]
     problem = _unusable_key_reason(key)
     if problem:
         raise OpsError(f"{spec.kms_alias} points at {key['Arn']}, which {problem}: "
                        "fix the key or pass another --kms-alias")
-    rotation = call("kms:GetKeyRotationStatus", key["Arn"], kms.get_key_rotation_status, KeyId=key["KeyId"])
-    items = [Item(f"kms key {spec.kms_alias}", UNCHANGED, key["Arn"])]
-    if rotation["KeyRotationEnabled"]:
-        items.append(Item("kms key rotation", UNCHANGED, "on"))
-    else:
-        call("kms:EnableKeyRotation", key["Arn"], kms.enable_key_rotation, KeyId=key["KeyId"])
-        items.append(Item("kms key rotation", UPDATED, "turned on (yearly)"))
-    return items, key["Arn"]
+    return [Item(f"kms key {spec.kms_alias}", UNCHANGED, key["Arn"]), *_rotation(aws, key, created=False)], key["Arn"]
+
+
+def _rotation(aws: AwsSession, key: dict[str, Any], *, created: bool) -> list[Item]:
+    kms = aws.client("kms")
+    if not created:
+        rotation = call("kms:GetKeyRotationStatus", key["Arn"], kms.get_key_rotation_status, KeyId=key["KeyId"])
+        if rotation["KeyRotationEnabled"]:
+            return [Item("kms key rotation", UNCHANGED, "on")]
+    call("kms:EnableKeyRotation", key["Arn"], kms.enable_key_rotation, KeyId=key["KeyId"])
+    return [Item("kms key rotation", CREATED if created else UPDATED, "yearly" if created else "turned on (yearly)")]
+
+
+def _half_made_key(aws: AwsSession, spec: BackendSpec) -> dict[str, Any] | None:
+    """The oldest usable key this tool tagged for ``spec.kms_alias`` that has no alias yet, if any."""
+    kms = aws.client("kms")
+    pages = kms.get_paginator("list_keys").paginate()
+    keys = call("kms:ListKeys", aws.arn("kms", "key/*"), lambda: [k for page in pages for k in page["Keys"]])
+    ours = []
+    for listed in keys:
+        tags = call("kms:ListResourceTags", listed["KeyArn"], kms.list_resource_tags,
+                    absent=("NotFoundException", "AccessDeniedException"), KeyId=listed["KeyId"])
+        if {"TagKey": ALIAS_TAG, "TagValue": spec.kms_alias} not in (tags or {}).get("Tags", []):
+            continue
+        key = call("kms:DescribeKey", listed["KeyArn"], kms.describe_key, KeyId=listed["KeyId"])["KeyMetadata"]
+        if not _unusable_key_reason(key):
+            ours.append(key)
+    return min(ours, key=lambda key: key["CreationDate"]) if ours else None
 
 
 def _unusable_key_reason(key: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ error (credentials, permissions, throttling, network) is an :class:`OpsError` (w
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -14,7 +15,7 @@ from typing import Any
 
 from genai_infra.aws_ops import output_keys as keys
 from genai_infra.aws_ops.backend import FULL_PUBLIC_ACCESS_BLOCK
-from genai_infra.aws_ops.errors import OpsError, call
+from genai_infra.aws_ops.errors import OpsError, call, shorten
 from genai_infra.aws_ops.session import AwsSession
 
 _NO_QUEUE = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
@@ -33,20 +34,70 @@ class Check:
         return asdict(self)
 
 
+_HOW = "write it with pulumi stack output --json > FILE"
+MAX_OUTPUTS_BYTES = 10 * 1024 * 1024
+"""A stack's outputs are a few KiB; anything this large is the wrong file, and is not read into memory."""
+_ENCODINGS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+"""Byte-order marks and their codecs (UTF-32 first: its little-endian mark starts like UTF-16's). Windows
+PowerShell's ``>`` writes UTF-16 with a mark; PowerShell 7 and every other shell write UTF-8."""
+
+
 def load_outputs(path: Path) -> dict[str, Any]:
-    """The JSON object written by ``pulumi stack output --json``."""
+    """The JSON object written by ``pulumi stack output --json``, in UTF-8, or UTF-16/32 with a byte-order mark."""
     try:
-        outputs = json.loads(Path(path).read_text())
+        size = Path(path).stat().st_size
+        if size > MAX_OUTPUTS_BYTES:
+            raise OpsError(f"--outputs {path} is {size} bytes, more than stack outputs need ({MAX_OUTPUTS_BYTES}): "
+                           f"{_HOW}")
+        data = Path(path).read_bytes()
     except OSError as exc:
-        raise OpsError(f"cannot read --outputs {path}: {exc.strerror}: "
-                       "write it with pulumi stack output --json > FILE") from exc
+        raise OpsError(f"cannot read --outputs {path}: {exc.strerror}: {_HOW}") from exc
+    encoding = next((codec for mark, codec in _ENCODINGS if data.startswith(mark)), "utf-8")
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise OpsError(f"--outputs {path} is not {encoding.upper().removesuffix('-SIG')} text (byte {exc.start}): "
+                       f"save it as UTF-8, or {_HOW}") from exc
+    try:
+        outputs = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise OpsError(f"--outputs {path} is not JSON ({exc.msg} at line {exc.lineno}): "
-                       "write it with pulumi stack output --json > FILE") from exc
+        raise OpsError(f"--outputs {path} is not JSON ({exc.msg} at line {exc.lineno}): {_HOW}") from exc
+    except RecursionError as exc:
+        raise OpsError(f"--outputs {path} nests values too deeply to be stack outputs: {_HOW}") from exc
     if not isinstance(outputs, dict):
-        raise OpsError(f"--outputs {path} holds a JSON {type(outputs).__name__}, not an object: "
-                       "write it with pulumi stack output --json > FILE")
+        raise OpsError(f"--outputs {path} holds a JSON {type(outputs).__name__}, not an object: {_HOW}")
+    check_outputs(outputs, f"--outputs {path}")
     return outputs
+
+
+def check_outputs(outputs: dict[str, Any], source: str = "the outputs") -> None:
+    """Refuse outputs ``verify`` would misread: a check must only ever look at a resource the outputs name.
+
+    Each value of a key in ``output_keys.ALL`` is a non-empty string, a list of them, or a dict of label ->
+    non-empty string (``alarmNamePrefix``: a string). An empty identifier would make some AWS calls list
+    every resource (``DescribeDBInstances`` without an identifier) and check whichever comes first.
+    """
+    if outputs and not any(key in outputs for key in keys.ALL):
+        raise OpsError(f"{source} names none of {', '.join(keys.ALL)}: pass the outputs of a stack of this "
+                       f"project ({_HOW})")
+    for key in keys.ALL:
+        if key not in outputs:
+            continue
+        value = outputs[key]
+        if key == keys.ALARM_NAME_PREFIX:
+            items = [value]
+        elif isinstance(value, dict):
+            items = list(value.values())
+        else:
+            items = value if isinstance(value, list) else [value]
+        wrong = [item for item in items if not isinstance(item, str) or not item.strip()]
+        if wrong:
+            shown = shorten(json.dumps(wrong[0]))
+            raise OpsError(f"{source}: {key} holds {shown}, not a non-empty name: "
+                           + ("export the stack's alarm name prefix, e.g. prod-" if key == keys.ALARM_NAME_PREFIX
+                              else "export a name, a list of names or a dict of label -> name")
+                           + f" ({_HOW})")
 
 
 def entries(value: Any, label: Callable[[str], str] = str) -> list[tuple[str, str]]:
@@ -58,6 +109,7 @@ def entries(value: Any, label: Callable[[str], str] = str) -> list[tuple[str, st
 
 
 def run_checks(aws: AwsSession, outputs: dict[str, Any], env: str) -> list[Check]:
+    check_outputs(outputs)
     checks = [Check("stack output", key, False, f"{key} is missing from the outputs: export it from the stack")
               for key in keys.ALL if key not in outputs]
 
@@ -259,9 +311,6 @@ def budget_checks(aws: AwsSession, names: list[tuple[str, str]]) -> list[Check]:
 
 
 def alarm_checks(aws: AwsSession, prefix: str) -> list[Check]:
-    if not prefix:
-        return [Check("no alarm firing", "(empty prefix)", False,
-                      f"{keys.ALARM_NAME_PREFIX} is empty: it would match every alarm in the account")]
     cloudwatch = aws.client("cloudwatch")
     # One listing of every alarm under the prefix, filtered here by state: it tells "none firing" apart
     # from "no alarms at all" (a wrong prefix), and stays correct where StateValue is not honoured

@@ -14,6 +14,9 @@ from typing import Any
 
 from botocore import exceptions as bce
 
+MAX_MESSAGE = 300
+"""Characters of an AWS or botocore message kept in the error line (botocore echoes the bad parameter whole)."""
+
 EXIT_ERROR = 2
 """Exit code of every operational failure (AWS error, refusal, unreadable input): distinct from 1, which
 ``verify`` uses for "the environment is unhealthy"."""
@@ -44,8 +47,27 @@ class OpsError(Exception):
     exit_code = EXIT_ERROR
 
 
+class DeadlineExceeded(Exception):
+    """The command's total deadline passed before an HTTP attempt (raised from a botocore event hook)."""
+
+    def __init__(self, deadline_s: float):
+        super().__init__(deadline_s)
+        self.deadline_s = deadline_s
+
+    def line(self, action: str) -> str:
+        return (f"{action} did not finish within the --timeout of {self.deadline_s:g} s (the endpoint is slow or "
+                "does not answer): check the network or proxy and AWS_ENDPOINT_URL, or raise --timeout; a re-run "
+                "finishes what this one started")
+
+
 def _one_line(text: object) -> str:
     return " ".join(str(text).split())
+
+
+def shorten(text: str, limit: int = 100) -> str:
+    """``text`` on one line, cut past ``limit`` characters: an echoed value never floods the error line."""
+    text = _one_line(text)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def error_code(exc: bce.ClientError) -> str:
@@ -57,7 +79,7 @@ def explain(exc: Exception, action: str, resource: str) -> str:
     """The one line (without ``error:``) for ``exc`` raised by ``action`` on ``resource``."""
     if isinstance(exc, bce.ClientError):
         code = error_code(exc)
-        message = _one_line(exc.response.get("Error", {}).get("Message", ""))
+        message = shorten(exc.response.get("Error", {}).get("Message", ""), MAX_MESSAGE)
         if code in _DENIED:
             return f"{action} was denied ({code}): the caller needs {action} on {resource}"
         if code in _BAD_CREDENTIALS:
@@ -82,7 +104,7 @@ def explain(exc: Exception, action: str, resource: str) -> str:
         endpoint = exc.kwargs.get("endpoint_url", "the AWS endpoint")
         return (f"{action} could not reach {endpoint}: check the network or proxy, "
                 "AWS_ENDPOINT_URL and the region")
-    return f"{action} failed: {_one_line(exc)}"
+    return f"{action} failed: {shorten(exc, MAX_MESSAGE)}"
 
 
 def call(action: str, resource: str, operation: Callable[..., Any], /, *,
@@ -100,6 +122,8 @@ def call(action: str, resource: str, operation: Callable[..., Any], /, *,
         raise OpsError(explain(exc, action, resource)) from exc
     except bce.BotoCoreError as exc:
         raise OpsError(explain(exc, action, resource)) from exc
+    except DeadlineExceeded as exc:
+        raise OpsError(exc.line(action)) from None
 
 
 def guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -116,6 +140,8 @@ def guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
             line = explain(exc, exc.operation_name, "its resource")
         except bce.BotoCoreError as exc:
             line = explain(exc, "an AWS call", "its resource")
+        except DeadlineExceeded as exc:
+            line = exc.line("an AWS call")
         print(f"error: {line}", file=sys.stderr)
         return EXIT_ERROR
 

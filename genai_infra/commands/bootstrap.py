@@ -8,7 +8,7 @@ from genai_infra.aws_ops.backend import (
     CREATED, DEFAULT_KMS_ALIAS, DEFAULT_NONCURRENT_DAYS, STACK_NAMES, UNCHANGED, BackendSpec, bootstrap_backend,
 )
 from genai_infra.aws_ops.errors import OpsError, guarded
-from genai_infra.aws_ops.session import AwsSession
+from genai_infra.aws_ops.session import AwsSession, add_timeout_argument
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,12 +22,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help=f"alias of the secrets/encryption key (default: {DEFAULT_KMS_ALIAS})")
     parser.add_argument("--noncurrent-days", type=int, default=DEFAULT_NONCURRENT_DAYS,
                         help=f"days old state versions are kept (default: {DEFAULT_NONCURRENT_DAYS})")
+    add_timeout_argument(parser)
     parser.set_defaults(func=run)
 
 
 @guarded
 def run(args: argparse.Namespace) -> int:
-    aws = AwsSession(args.region)
+    aws = AwsSession(args.region, deadline_s=args.timeout)
     try:
         spec = BackendSpec(bucket=args.bucket, region=aws.region, kms_alias=args.kms_alias,
                            noncurrent_days=args.noncurrent_days)

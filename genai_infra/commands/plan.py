@@ -1,18 +1,25 @@
 """``genai-infra plan <env>``: the stack program under mocks, then policies, cost and a report.
 
 Exit codes: 0 planned and clean; 2 a config value is wrong; 3 a mandatory policy is violated;
-4 the monthly estimate exceeds the environment's budget. With several stacks the lowest non-zero
-code wins (a config error hides nothing behind it; policies matter more than money).
+4 the monthly estimate exceeds the environment's budget. With several stacks every stack that can be
+planned is reported, and the worst code wins, worst first: 2 (a stack could not even be planned),
+3, then 4 (policies matter more than money).
+
+Each error is one line on stderr (``error: <stack>: <file>: <key> = <value> ...: <fix>``); the program's
+warnings follow the errors, never precede them.
 """
 
 import argparse
 import json
+import os
 import sys
+import warnings
 from pathlib import Path
 
 from rich.console import Console
 
 from genai_infra import cost, planning, policy_check, report
+from genai_infra.atomic import write_text_atomic
 from genai_infra.diagram import mermaid
 from genai_infra.mockcloud import Plan
 from stacks.config import ConfigError
@@ -35,27 +42,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    console, errors = Console(), Console(stderr=True)
+    console = Console()
     try:
         root = args.project_dir.resolve() if args.project_dir else planning.project_dir()
         names = planning.stack_names(root) if args.all else args.stacks
         if not names:
             raise ConfigError("name a stack (e.g. genai-infra plan dev) or pass --all.")
+        if args.diagram:
+            _check_writable(args.diagram)
     except ConfigError as error:
-        errors.print(f"error: {error}", markup=False, highlight=False)
+        _error(str(error))
         return EXIT_CONFIG
 
-    documents, exit_codes = [], []
+    documents, failed, exit_codes, notes = [], [], [], []
     for name in names:
+        collected: list[str] = []
         try:
-            plan = planning.plan_stack(name, root)
+            with warnings.catch_warnings(record=True) as raised:
+                warnings.simplefilter("always")
+                try:
+                    plan = planning.plan_stack(name, root, warnings=collected)
+                finally:
+                    collected += sorted({" ".join(str(w.message).split()) for w in raised})
             settings = planning.stack_settings(name, root)
-        except (ConfigError, ValueError) as error:
-            # ConfigError: a bad value in the stack file. ValueError: a component refused the
-            # arguments the config produced. Either way the user fixes config, not code.
-            errors.print(f"error: {name}: {error}", markup=False, highlight=False, soft_wrap=True)
+        except ConfigError as error:
+            _error(f"{name}: {error}")
+            failed.append({"stack": name, "exit_code": EXIT_CONFIG, "error": str(error)})
             exit_codes.append(EXIT_CONFIG)
+            notes += [f"{name}: {line}" for line in collected]
             continue
+        notes += [f"{name}: {line}" for line in collected]
         policies = policy_check.evaluate(plan, settings.tier, policy_check.load_config(settings.tier))
         estimate = cost.estimate(plan, settings.monthly_budget_usd + settings.gcp_monthly_budget_usd)
         documents.append({**plan.to_json(), "policies": policies.to_json(), "cost": estimate.to_json()})
@@ -69,14 +85,34 @@ def run(args: argparse.Namespace) -> int:
                           else EXIT_OVER_BUDGET if estimate.over_budget else 0)
 
     if args.format == "json":
-        payload = {"stacks": documents} if args.all or len(names) > 1 else (documents[0] if documents else None)
-        if payload is not None:
-            sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        if args.all or len(names) > 1:
+            sys.stdout.write(json.dumps({"stacks": documents, "errors": failed}, indent=2) + "\n")
+        elif documents:
+            sys.stdout.write(json.dumps(documents[0], indent=2) + "\n")
+    for note in notes:
+        sys.stderr.write(f"warning: {note}\n")
     failures = [code for code in exit_codes if code]
     return min(failures) if failures else 0
+
+
+def _error(line: str) -> None:
+    # Plain write, not rich: rich wraps at the terminal width, and the contract is one line.
+    sys.stderr.write(f"error: {line}\n")
+    sys.stderr.flush()
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse a diagram path that cannot be written, before minutes of planning are spent."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ConfigError(f"--diagram {path}: the folder {folder} does not exist: create it or write elsewhere.")
+    if path.is_dir():
+        raise ConfigError(f"--diagram {path}: is a folder: name a file, e.g. {path / 'stack.md'}.")
+    if not os.access(folder, os.W_OK):
+        raise ConfigError(f"--diagram {path}: the folder {folder} is not writable: write elsewhere.")
 
 
 def _write_diagram(plan: Plan, path: Path, several: bool) -> None:
     if several:
         path = path.with_name(f"{path.stem}-{plan.stack}{path.suffix}")
-    path.write_text(f"# {plan.project} / {plan.stack}\n\n```mermaid\n{mermaid(plan)}```\n")
+    write_text_atomic(path, f"# {plan.project} / {plan.stack}\n\n```mermaid\n{mermaid(plan)}```\n")

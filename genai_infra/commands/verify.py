@@ -1,4 +1,8 @@
-"""``genai-infra verify <env>``: check a deployed environment against its stack outputs (exit 0 all pass, 1 not)."""
+"""``genai-infra verify <env>``: check a deployed environment against its stack outputs.
+
+Exit codes: 0 every check passed; 1 the environment is unhealthy (a check failed); 2 bad input (an outputs file
+that is unreadable, of the wrong shape, or names an empty resource) or an AWS error: one line on stderr.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from rich.text import Text
 from genai_infra.aws_ops import output_keys
 from genai_infra.aws_ops.checks import Check, load_outputs, run_checks
 from genai_infra.aws_ops.errors import guarded
-from genai_infra.aws_ops.session import AwsSession
+from genai_infra.aws_ops.session import AwsSession, add_timeout_argument
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 EXIT_UNHEALTHY = 1
@@ -29,13 +33,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="JSON written by: pulumi stack output --json > FILE")
     parser.add_argument("--region", default=None, help="region of the stack (default: AWS_REGION / profile)")
     parser.add_argument("--format", choices=("table", "json"), default="table")
+    add_timeout_argument(parser)
     parser.set_defaults(func=run)
 
 
 @guarded
 def run(args: argparse.Namespace) -> int:
     outputs = load_outputs(args.outputs)
-    aws = AwsSession(args.region)
+    aws = AwsSession(args.region, deadline_s=args.timeout)
     checks = run_checks(aws, outputs, args.env)
     passed = all(check.passed for check in checks)
     if args.format == "json":

@@ -1,6 +1,7 @@
 """Run a program under :class:`PlatformMocks` and record every registration."""
 
 import contextvars
+import logging
 import math
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +24,10 @@ _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 SECRET_PLACEHOLDER = "[secret]"
 
 
+class DuplicateUrnError(ValueError):
+    """Two resources with one URN: the engine refuses the second registration, so the mocks do too."""
+
+
 class RecordingMonitor(MockMonitor):
     """A mock resource monitor that keeps what each ``RegisterResource`` request carried.
 
@@ -33,9 +38,16 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.recorded: list[RecordedResource] = []
         self.stack_outputs: dict[str, Any] = {}
+        self._urns: set[str] = set()
+        self.duplicate_urns: list[str] = []
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
+        if response.urn in self._urns:
+            # Raised once the program has finished (see run_under_mocks): raised here, the error would sit in
+            # the futures of the resource's outputs and be logged again, unretrieved, when they are collected.
+            self.duplicate_urns.append(response.urn)
+        self._urns.add(response.urn)
         registered = self.resources.get(response.urn)
         self.recorded.append(
             RecordedResource(
@@ -68,12 +80,14 @@ def run_under_mocks(
     config: dict[str, str] | None = None,
     secret_keys: list[str] | None = None,
     mocks: PlatformMocks | None = None,
+    warnings: list[str] | None = None,
 ) -> Plan:
     """Run ``program`` inside a fresh stack under mocks and return what it registered.
 
     ``config`` is the flat Pulumi config (``{"aws:region": "us-east-1", ...}``, values as strings).
     Each call runs in its own context, so runs do not leak roots, config or resources into each other.
-    Exceptions raised by the program propagate unchanged.
+    Exceptions raised by the program propagate unchanged. The program's ``pulumi.log`` warnings and errors
+    are appended to ``warnings`` when it is given (the caller decides when to show them), else logged.
     """
     config = dict(config or {})
     mocks = mocks or PlatformMocks(region=config.get("aws:region", "us-east-1"),
@@ -86,7 +100,7 @@ def run_under_mocks(
             MockSettings(
                 monitor=monitor,
                 monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
-                engine=MockEngine(None),
+                engine=MockEngine(_collecting_logger(warnings) if warnings is not None else None),
                 project=project,
                 stack=stack,
                 dry_run=False,
@@ -97,10 +111,28 @@ def run_under_mocks(
         settings.ROOT.set(None)
         set_all_config(config, secret_keys or [])
         _sync_await(run_in_stack(program))
+        if monitor.duplicate_urns:
+            # The engine's own words (pkg/resource/deploy/step_generator.go).
+            raise DuplicateUrnError(f"Duplicate resource URN '{monitor.duplicate_urns[0]}'; try giving it a unique name")
         resources = sorted(monitor.recorded, key=lambda r: r.urn)
         return Plan(project=project, stack=stack, resources=resources, outputs=monitor.stack_outputs)
 
     return contextvars.copy_context().run(run)
+
+
+class _Collect(logging.Handler):
+    def __init__(self, into: list[str]):
+        super().__init__(logging.WARNING)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append(" ".join(record.getMessage().split()))
+
+
+def _collecting_logger(into: list[str]) -> logging.Logger:
+    logger = logging.Logger("genai_infra.plan")  # not registered: no global state shared between runs
+    logger.addHandler(_Collect(into))
+    return logger
 
 
 def engine_properties(struct) -> dict[str, Any]:

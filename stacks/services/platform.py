@@ -96,6 +96,7 @@ class Platform(pulumi.ComponentResource):
             system_min_size=settings.system_nodes_min,
             system_desired_size=settings.system_nodes_min,
             system_max_size=settings.system_nodes_max,
+            system_root_volume_gib=settings.system_node_root_volume_gib,
             protect=settings.protect_stateful,
             tags=tags,
         ), child)

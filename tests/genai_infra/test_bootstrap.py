@@ -288,6 +288,7 @@ def test_next_step_commands_are_quoted_for_the_shell():
                                     "(letters, digits, /, _ and -), not alias/aws/... which AWS manages."),
     ({"kms_alias": "pulumi"}, "--kms-alias 'pulumi' is not a customer alias"),
     ({"noncurrent_days": 0}, "--noncurrent-days 0 is out of range: use 1 or more."),
+    ({"bucket": "b" * 100_000}, "--bucket '" + "b" * 99 + "... (100002 characters) is not a valid state bucket name"),
 ])
 def test_spec_validation_names_the_flag_the_value_and_the_fix(overrides, message):
     with pytest.raises(ValueError, match=re.escape(message)):

@@ -200,6 +200,30 @@ def test_unreadable_outputs_file_is_one_line(endpoint, capsys, tmp_path):
                                 "directory: write it with pulumi stack output --json > FILE"]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "utf-32"])
+def test_outputs_written_by_powershell_are_read(endpoint, capsys, tmp_path, encoding):
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps(seed_environment("ps", REGION)), encoding=encoding)
+    code, out, err = cli(capsys, "verify", "dev", "--outputs", str(outputs), "--format", "json")
+    assert (code, err) == (0, "")
+    assert json.loads(out)["passed"] is True
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"\xff\xfe{\x00\x00\xd8", "is not UTF-16 text (byte 4): save it as UTF-8"),
+    (b'{"databaseIdentifier": "\xe9"}', "is not UTF-8 text (byte 24): save it as UTF-8"),
+    (b"[" * 100_000 + b"]" * 100_000, "nests values too deeply to be stack outputs"),
+    (b'{"databaseIdentifier": ""}', 'databaseIdentifier holds "", not a non-empty name'),
+    (b" " * (10 * 1024 * 1024 + 1), "is 10485761 bytes, more than stack outputs need (10485760)"),
+])
+def test_bad_outputs_are_one_line_and_exit_2_before_any_aws_call(endpoint, capsys, tmp_path, content, message):
+    outputs = tmp_path / "outputs.json"
+    outputs.write_bytes(content)
+    code, out, err = cli(capsys, "verify", "dev", "--outputs", str(outputs))
+    assert (code, out) == (2, "")
+    assert len(err.splitlines()) == 1 and err.startswith(f"error: --outputs {outputs}") and message in err
+
+
 def throttle(sts, times):
     """Answer the next ``times`` requests of the ``sts`` client with a Throttling error before they reach the
     server; the responses go through botocore's retry handler exactly like real ones."""

@@ -1,4 +1,5 @@
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -6,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from genai_infra.atomic import write_text_atomic
 from genai_infra.cli import main
+from genai_infra.mockcloud import run_under_mocks
+from genai_infra.mockcloud.runner import DuplicateUrnError
 from genai_infra.planning import SECRET_PLACEHOLDER
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,6 +84,9 @@ def test_unknown_stack_and_broken_yaml(project, capsys):
     assert main(["plan", "qa", "--project-dir", str(project)]) == 2
     assert "error: qa: stacks/Pulumi.qa.yaml does not exist: create it, or plan one of the stacks that exist " \
            "(dev, prod, staging)." in capsys.readouterr().err
+    assert main(["plan", "../../etc/passwd", "--project-dir", str(project)]) == 2
+    assert capsys.readouterr().err == ("error: ../../etc/passwd: '../../etc/passwd' is not a stack name: use letters, "
+                                       "digits, _, - and . (e.g. dev).\n")
     (project / "stacks" / "Pulumi.dev.yaml").write_text("config:\n  aws:region: [unclosed\n")
     assert main(["plan", "dev", "--project-dir", str(project)]) == 2
     assert "error: dev: stacks/Pulumi.dev.yaml: line 3 is not valid YAML" in capsys.readouterr().err
@@ -116,12 +123,21 @@ def test_an_estimate_over_budget_exits_4(project, capsys):
     assert not [v for v in document["policies"]["violations"] if v["enforcement"] == "mandatory"]
 
 
-def test_config_errors_win_over_policy_and_budget_codes(project, capsys):
+def test_plan_all_reports_every_stack_it_could_plan_and_exits_with_the_worst_code(project, capsys):
     (project / "stacks" / "Pulumi.prod.yaml").write_text(
         (project / "stacks" / "Pulumi.prod.yaml").read_text() + "  genai-platform:protectStateful: false\n")
     (project / "stacks" / "Pulumi.dev.yaml").write_text(
         (project / "stacks" / "Pulumi.dev.yaml").read_text() + "  genai-platform:azCount: 9\n")
-    assert main(["plan", "--all", "--project-dir", str(project), "--format", "json"]) == 2
+    code = main(["plan", "--all", "--project-dir", str(project), "--format", "json"])
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    assert code == 2  # a stack that cannot be planned is worse than a policy violation (3)
+    assert [s["stack"] for s in document["stacks"]] == ["prod", "staging"]
+    assert document["errors"] == [{"stack": "dev", "exit_code": 2, "error": "stacks/Pulumi.dev.yaml: "
+                                   "genai-platform:azCount = 9 is invalid: use a whole number from 2 to 6."}]
+    assert captured.err.splitlines()[0] == ("error: dev: stacks/Pulumi.dev.yaml: genai-platform:azCount = 9 is "
+                                            "invalid: use a whole number from 2 to 6.")
+    assert all(line.startswith("warning: ") for line in captured.err.splitlines()[1:])
 
 
 def test_diagram_file_shows_every_service(tmp_path, capsys):
@@ -131,3 +147,57 @@ def test_diagram_file_shows_every_service(tmp_path, capsys):
     assert text.startswith("# genai-platform / dev\n\n```mermaid\nflowchart")
     for service in ("RagService", "TabularService", "ChatService", "Platform", "Guardrails"):
         assert service in text
+
+
+def test_diagram_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    target = tmp_path / "dev.md"
+    target.write_text("old diagram\n")
+
+    def killed(source, destination):
+        raise KeyboardInterrupt  # as if the run were stopped between writing and renaming
+
+    monkeypatch.setattr("os.replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        write_text_atomic(target, "new diagram\n")
+    assert target.read_text() == "old diagram\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["dev.md"]  # no temporary file left behind
+    monkeypatch.undo()
+    write_text_atomic(target, "new diagram\n")
+    assert target.read_text() == "new diagram\n"
+
+
+def test_the_mocks_refuse_two_resources_with_one_urn_as_the_engine_does():
+    import pulumi_aws as aws
+
+    def program():
+        aws.sqs.Queue("ingest")
+        aws.sqs.Queue("ingest")
+
+    with pytest.raises(DuplicateUrnError, match=re.escape(
+            "Duplicate resource URN 'urn:pulumi:test::genai-platform::pulumi:pulumi:Stack$aws:sqs/queue:Queue::ingest'; "
+            "try giving it a unique name")):
+        run_under_mocks(program)
+
+
+@pytest.mark.parametrize(("argv", "line"), [
+    (["plan", "dev", "--format", "xml"], "error: genai-infra plan: argument --format: invalid choice: 'xml' (choose "
+                                         "from 'text', 'json'): see genai-infra plan --help"),
+    ([], "error: genai-infra: the following arguments are required: command: see genai-infra --help"),
+    (["verify", "qa", "--outputs", "o.json"], "error: genai-infra verify: argument env: invalid choice: 'qa' (choose "
+                                              "from 'dev', 'staging', 'prod'): see genai-infra verify --help"),
+    (["bootstrap", "--bucket", "b", "--timeout", "0"], "error: genai-infra bootstrap: argument --timeout: '0' is not "
+                                                       "a number of seconds above 0 and at most 3600: see genai-infra "
+                                                       "bootstrap --help"),
+])
+def test_a_usage_error_is_one_line_and_exit_2(capsys, argv, line):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == line + "\n"
+
+
+def test_a_huge_argument_is_echoed_cut_short(capsys):
+    with pytest.raises(SystemExit):
+        main(["plan", "dev", "--format", "x" * 100_000])
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and len(err) < 500 and "... (" in err

@@ -4,10 +4,12 @@ import json
 
 import boto3
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 
 from genai_infra.aws_ops import output_keys as keys
-from genai_infra.aws_ops.checks import Check, entries, load_outputs, run_checks
+from genai_infra.aws_ops.checks import Check, check_outputs, entries, load_outputs, run_checks
 from genai_infra.aws_ops.errors import OpsError
 from genai_infra.aws_ops.session import AwsSession
 from genai_infra.aws_ops.testing import isolate_aws_env, seed_environment
@@ -264,9 +266,32 @@ def test_dlq_named_by_a_redrive_policy_is_checked_once_even_if_not_exported(aws,
     assert [(c.resource, c.passed) for c in exported] == [("work-dlq", False)]
 
 
-def test_empty_alarm_prefix_is_refused_as_too_broad(aws, healthy):
-    assert failed(run_checks(aws, {**healthy, keys.ALARM_NAME_PREFIX: ""}, "dev")) == {
-        ("no alarm firing", "(empty prefix)"): "alarmNamePrefix is empty: it would match every alarm in the account"}
+@pytest.mark.parametrize(("key", "value", "shown"), [
+    (keys.ALARM_NAME_PREFIX, "", '""'),  # would match every alarm in the account
+    (keys.DATABASE_IDENTIFIER, "", '""'),  # DescribeDBInstances without an identifier lists every database
+    (keys.DATABASE_IDENTIFIER, {"rag": " "}, '" "'),
+    (keys.BUCKET_NAMES, ["ok", None], "null"),
+    (keys.QUEUE_URLS, {"ingest": {"url": "https://sqs"}}, '{"url": "https://sqs"}'),
+    (keys.BUDGET_NAMES, 42, "42"),
+    (keys.ALARM_NAME_PREFIX, ["prod-"], '["prod-"]'),
+    (keys.BUCKET_NAMES, [None, "x" * 300], "null"),
+])
+def test_outputs_that_name_no_resource_are_bad_input_not_a_failed_check(aws, healthy, key, value, shown):
+    with pytest.raises(OpsError) as error:
+        run_checks(aws, {**healthy, key: value}, "dev")
+    assert str(error.value).startswith(f"the outputs: {key} holds {shown}, not a non-empty name: ")
+
+
+def test_a_huge_name_is_echoed_cut_short(aws, healthy):
+    with pytest.raises(OpsError) as error:
+        run_checks(aws, {**healthy, keys.BUCKET_NAMES: ["x" * 5000]}, "dev")
+    assert str(error.value).startswith('s3:ListBucket failed: Parameter validation failed: Invalid bucket name "xxx')
+    assert len(str(error.value)) < 400
+
+
+def test_outputs_of_another_project_are_bad_input(aws):
+    with pytest.raises(OpsError, match="^the outputs names none of databaseIdentifier, "):
+        run_checks(aws, {"url": "https://example.com"}, "dev")
 
 
 @pytest.mark.parametrize(("value", "pairs"), [
@@ -298,3 +323,31 @@ def test_outputs_file_round_trip(tmp_path):
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps({keys.BUCKET_NAMES: ["a"]}))
     assert load_outputs(path) == {"bucketNames": ["a"]}
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                     max_leaves=8)
+
+
+def _names_a_resource(key, value):
+    def name(item):
+        return isinstance(item, str) and item.strip() != ""
+
+    if key == keys.ALARM_NAME_PREFIX:
+        return name(value)
+    items = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else [value]
+    return all(name(item) for item in items)
+
+
+@settings(max_examples=200, deadline=None)
+@given(key=st.sampled_from(keys.ALL), value=_JSON)
+def test_any_output_value_that_names_no_resource_is_refused_before_a_check(key, value):
+    """No AWS session is needed: bad input is refused before any call (an accepted value returns quietly)."""
+    try:
+        check_outputs({key: value})
+    except OpsError as error:
+        assert not _names_a_resource(key, value)
+        assert str(error).startswith(f"the outputs: {key} holds ") and len(str(error)) < 400
+    else:
+        assert _names_a_resource(key, value)

@@ -10,7 +10,7 @@ from stacks.config import ConfigError, EnvConfig, load
 
 ROOT = Path(__file__).resolve().parents[2]
 FILE = "stacks/Pulumi.dev.yaml"
-BASE = {"aws:region": "us-east-1", "gcp:project": "p", "genai-platform:tier": "dev",
+BASE = {"aws:region": "us-east-1", "gcp:project": "genai-platform-dev", "genai-platform:tier": "dev",
         "genai-platform:gcpBillingAccount": "01A2B3-C4D5E6-F7A8B9",
         "genai-platform:redisAuthToken": "a-long-enough-token"}
 
@@ -134,3 +134,35 @@ def test_eks_admin_roles_must_be_role_arns():
             "stacks/Pulumi.dev.yaml: genai-platform:eksAdminRoleArns = [\"arn:aws:iam::123456789012:user/alice\"] is "
             "invalid: item 'arn:aws:iam::123456789012:user/alice': use the form arn:aws:iam::<account>:role/<name>.")):
         load_with(eksAdminRoleArns='["arn:aws:iam::123456789012:user/alice"]')
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"aws:regoin": "us-east-1"}, "aws:regoin = 'us-east-1' is invalid: unknown key; remove it or fix the name (did you "
+                                  "mean aws:region?)."),
+    ({"gpc:project": "x"}, "gpc:project = 'x' is invalid: unknown namespace 'gpc'; remove it or fix the name (did you "
+                           "mean gcp:project?)."),
+    ({"kubernetes:context": "x"}, "kubernetes:context = 'x' is invalid: unknown namespace 'kubernetes'; remove it or "
+                                  "fix the name (the program reads genai-platform, aws, gcp, pulumi keys)."),
+    ({"aws:maxRetries": "three"}, "aws:maxRetries = 'three' is invalid: the provider reads a whole number."),
+    ({"aws:insecure": "yes"}, "aws:insecure = 'yes' is invalid: the provider reads a boolean: use true or false."),
+    ({"aws:region": "None"}, "aws:region = 'None' is invalid: use an AWS region, e.g. us-east-1."),
+    ({"gcp:project": "None"}, "gcp:project = 'None' is invalid: use the form my-project-123 (the GCP project id)."),
+    ({"genai-platform:azCount": "1_000"}, "genai-platform:azCount = '1_000' is invalid: use a whole number."),
+    ({"genai-platform:azCount": " 3"}, "genai-platform:azCount = ' 3' is invalid: use a whole number."),
+    ({"genai-platform:alertEmails": '["a@example.com", "a@example.com"]'},
+     "genai-platform:alertEmails = [\"a@example.com\", \"a@example.com\"] is invalid: list each item once "
+     "('a@example.com' appears twice)."),
+    ({"genai-platform:releaseTag": "v" * 500}, "genai-platform:releaseTag = '" + "v" * 99 + "... (502 characters) is "
+                                               "invalid: use a pinned image tag"),
+    ({"genai-platform:releaseTag": "1.0\n2"}, "genai-platform:releaseTag = '1.0\\n2' is invalid: use a pinned image tag"),
+])
+def test_keys_and_values_the_engine_or_providers_would_refuse(overrides, message):
+    with pytest.raises(ConfigError) as error:
+        load({**BASE, **overrides}, "dev", FILE)
+    assert str(error.value).startswith(f"{FILE}: {message}")
+
+
+def test_provider_and_engine_keys_the_program_does_not_use_are_accepted():
+    settings = load({**BASE, "aws:maxRetries": "5", "aws:skipMetadataApiCheck": "true", "pulumi:tags": "{}",
+                     "gcp:region": "us-central1"}, "dev", FILE)
+    assert (settings.aws_region, settings.gcp_region) == ("us-east-1", "us-central1")

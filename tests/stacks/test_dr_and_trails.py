@@ -20,7 +20,7 @@ PROVIDER = "pulumi:providers:aws"
 
 
 def settings_for(tier: str, **overrides: str):
-    return load({"aws:region": "us-east-1", "gcp:project": "p", "genai-platform:tier": tier,
+    return load({"aws:region": "us-east-1", "gcp:project": "genai-platform-dev", "genai-platform:tier": tier,
                  "genai-platform:gcpBillingAccount": "01A2B3-C4D5E6-F7A8B9",
                  "genai-platform:redisAuthToken": "a-long-enough-token",
                  **{f"genai-platform:{key}": value for key, value in overrides.items()}},

@@ -14,7 +14,7 @@ from stacks.config import ConfigError, Slo, load
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNBOOK = (ROOT / "docs" / "runbook.md").read_text()
-BASE = {"aws:region": "us-east-1", "gcp:project": "p", "genai-platform:tier": "dev",
+BASE = {"aws:region": "us-east-1", "gcp:project": "genai-platform-dev", "genai-platform:tier": "dev",
         "genai-platform:gcpBillingAccount": "01A2B3-C4D5E6-F7A8B9",
         "genai-platform:redisAuthToken": "a-long-enough-token"}
 SLO = Slo(availability_percent=99.5, rag_p95_latency_ms=800, chat_p95_latency_ms=5000)

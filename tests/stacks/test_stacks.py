@@ -65,15 +65,19 @@ def test_postgres_presets(plans, stack, instances, multi_az, backup_days, deleti
 
 
 @pytest.mark.parametrize(("stack", "system"), [
-    ("dev", ("SPOT", 2, 3, ["t3.medium"])),
-    ("staging", ("ON_DEMAND", 2, 4, ["t3.large"])),
-    ("prod", ("ON_DEMAND", 3, 6, ["m6i.large"])),
+    ("dev", ("SPOT", 2, 3, ["t3.medium"], 30)),
+    ("staging", ("ON_DEMAND", 2, 4, ["t3.large"], 50)),
+    ("prod", ("ON_DEMAND", 3, 6, ["m6i.large"], 50)),
 ])
 def test_system_node_group_is_the_only_managed_node_group(plans, stack, system):
     (system_group,) = [g.inputs for g in plans[stack].of_type(NODE_GROUP)]
-    capacity, low, high, types = system
+    capacity, low, high, types, root_gib = system
     assert (system_group["capacityType"], system_group["scalingConfig"]["minSize"],
             system_group["scalingConfig"]["maxSize"], system_group["instanceTypes"]) == (capacity, low, high, types)
+    (template,) = [t.inputs for t in plans[stack].of_type("aws:ec2/launchTemplate:LaunchTemplate")
+                   if t.name.endswith("-system")]
+    (disk,) = template["blockDeviceMappings"]
+    assert (disk["ebs"]["volumeSize"], disk["ebs"]["volumeType"], disk["ebs"]["encrypted"]) == (root_gib, "gp3", "true")
 
 
 @pytest.mark.parametrize(("stack", "families", "capacity", "limits"), [
