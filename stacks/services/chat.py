@@ -14,8 +14,8 @@ from components.gcp import (ArtifactRepository, ArtifactRepositoryArgs, CloudRun
                             GcsVolume, KmsKeyRing, KmsKeyRingArgs, ModelBucket, ModelBucketArgs, service_agent)
 from stacks.config import EnvConfig
 
-NAMESPACE = "chat"
 MODELS_MOUNT = "/models"
+"""Where the weights bucket is mounted in the model container."""
 
 
 class ChatService(pulumi.ComponentResource):
