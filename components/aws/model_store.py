@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import pulumi
 
 from components.aws.bucket import Bucket, BucketArgs
-from components.aws.workload_role import WorkloadRole, WorkloadRoleArgs
+from components.aws.workload_role import WorkloadRole, WorkloadRoleArgs, check_service_account
 
 _PREFIX = re.compile(r"^([A-Za-z0-9!_.*'()-]+/)*$")
 
@@ -58,6 +58,7 @@ class ModelStore(pulumi.ComponentResource):
     """The read-only role of ``namespace/service_account`` (annotate that service account with it)."""
 
     def __init__(self, name: str, args: ModelStoreArgs, opts: pulumi.ResourceOptions | None = None):
+        check_service_account(args.namespace, args.service_account)
         super().__init__("genai:aws:ModelStore", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         bucket = Bucket(f"{name}-weights", BucketArgs(

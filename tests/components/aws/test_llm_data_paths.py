@@ -45,6 +45,14 @@ def test_the_model_store_is_a_hardened_bucket_readable_by_one_service_account():
     assert actions == {"s3:ListBucket", "s3:GetObject", "kms:Decrypt"}
 
 
+def test_the_reader_must_be_a_kubernetes_service_account_before_anything_is_created():
+    args = ModelStoreArgs(oidc_provider_arn=OIDC_ARN, oidc_provider_url=OIDC_URL, namespace="rag", service_account="LLM")
+    with pytest.raises(ValueError) as error:
+        run_under_mocks(lambda: ModelStore("models", args), config=CONFIG)
+    assert str(error.value) == ("service_account='LLM' is not a Kubernetes name: use lower-case letters, digits and "
+                                "'-', at most 63 characters.")
+
+
 @pytest.mark.parametrize("prefix", ["/abs/path", "a/../b", ""])
 def test_model_paths_must_be_key_prefixes(prefix):
     with pytest.raises(ValueError) as error:
