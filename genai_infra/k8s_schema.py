@@ -12,10 +12,8 @@ it is a custom resource the caller names in ``custom_kinds``.
 from collections.abc import Collection
 from typing import Any
 
+from components.aws.eks import DEFAULT_KUBERNETES_VERSION
 from genai_infra.mockcloud.plan import Plan, RecordedResource
-
-DEFAULT_KUBERNETES_VERSION = "1.33"
-"""The EKS version the stacks target unless they say otherwise."""
 
 # Pulumi types under the kubernetes provider that are not API objects: Helm/YAML/Kustomize wrappers.
 _NOT_API_OBJECTS = ("helm.sh/", "yaml", "kustomize")

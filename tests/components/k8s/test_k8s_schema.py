@@ -119,7 +119,7 @@ def test_apis_the_version_no_longer_serves_are_reported():
 def test_named_custom_kinds_are_skipped():
     pool = _resource("kubernetes:karpenter.sh/v1:NodePool", {"metadata": {"name": "gpu"}, "spec": {}}, name="pool")
     assert validate_plan_manifests(_plan(pool)) == [
-        "pool (karpenter.sh/v1 NodePool): Kubernetes 1.33 serves no NodePool in karpenter.sh/v1"]
+        "pool (karpenter.sh/v1 NodePool): Kubernetes 1.36 serves no NodePool in karpenter.sh/v1"]
     assert validate_plan_manifests(_plan(pool), custom_kinds={"karpenter.sh/v1/NodePool"}) == []
 
 
@@ -131,6 +131,6 @@ def test_validate_manifest_returns_none_for_a_valid_object():
 def test_unsupported_versions_are_refused(version):
     first, last = supported_versions()[0], supported_versions()[-1]
     message = (f"Kubernetes version {version!r} has no schemas in the installed kubernetes-validate: use one of "
-               f"{first} to {last} (major.minor, e.g. '1.33').")
+               f"{first} to {last} (major.minor, e.g. '1.36').")
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         validate_manifest({"apiVersion": "v1", "kind": "Namespace"}, version)
