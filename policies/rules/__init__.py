@@ -11,6 +11,7 @@ from policies.rules import (  # noqa: F401 - imported for their registrations
     iam,
     kms,
     kubernetes,
+    lifecycle,
     logs,
     network,
     rds,
@@ -21,7 +22,8 @@ from policies.rules import (  # noqa: F401 - imported for their registrations
 )
 
 DOMAINS = ("s3", "rds", "network", "eks", "ecs", "elb", "sqs", "elasticache", "iam", "kms", "logs", "gcp",
-           "budgets", "kubernetes", "tagging", "stack")
+           "budgets", "kubernetes", "tagging", "stack",
+           "lifecycle")
 """Rule modules in the order docs and reports list them."""
 
 ALL_RULES: tuple[Rule, ...] = tuple(sorted(RULES, key=lambda rule: DOMAINS.index(rule.domain)))

@@ -205,6 +205,9 @@ RESOURCE_CASES = [
     ("aws-environment-tag-matches", "aws:sqs/queue:Queue", "ingest", {"tags": TAGS}, {"tags": {**TAGS, "Environment": "dev"}}),
     ("gcp-required-labels", "gcp:cloudrunv2/service:Service", "chat", {"labels": LABELS},
      {"labels": {"environment": "prod"}}),
+    # Judged on tests/conftest.py's pinned day, 2026-12-01.
+    ("eks-version-supported", "aws:eks/cluster:Cluster", "core", {"version": "1.36"}, {"version": "1.33"}),
+    ("eks-version-support-ending", "aws:eks/cluster:Cluster", "core", {"version": "1.36"}, {"version": "1.34"}),
 ]
 
 
