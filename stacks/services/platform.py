@@ -5,6 +5,7 @@ import pulumi
 from components.aws import (AlertTopic, AlertTopicArgs, Bucket, BucketArgs, ClusterAddons, ClusterAddonsArgs, EksCluster,
                             EksClusterArgs, GpuNodePool, GpuNodePoolArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs,
                             PostgresDatabaseArgs, Vpc, VpcArgs, WorkloadRole, WorkloadRoleArgs)
+from components.aws.ci_runner import GithubActionsRunner, GithubActionsRunnerArgs
 from stacks.config import EnvConfig
 
 
@@ -20,6 +21,8 @@ class Platform(pulumi.ComponentResource):
     load_balancer_logs: Bucket
     cluster: EksCluster
     gpu_pool: GpuNodePool
+    deploy_runner: GithubActionsRunner | None
+    """The in-VPC runner the deploy workflow uses (None until ``ciGithubConnectionArn`` is set)."""
     workload_dependencies: list[pulumi.Resource]
     """What every Kubernetes workload must be created after (``depends_on``)."""
 
@@ -68,6 +71,7 @@ class Platform(pulumi.ComponentResource):
             tags=tags,
         ), child)
         addons = ClusterAddons(f"{env}-addons", ClusterAddonsArgs(cluster=self.cluster, tags=tags), child)
+        self.deploy_runner = self._deploy_runner(settings, child)
 
         self.gpu_pool = GpuNodePool(f"{env}-gpu", GpuNodePoolArgs(
             cluster=self.cluster,
@@ -86,6 +90,24 @@ class Platform(pulumi.ComponentResource):
                 NvidiaDevicePlugin(f"{env}-nvidia", NvidiaDevicePluginArgs(cluster=self.cluster), child))
 
         self.register_outputs({"cluster_name": self.cluster.cluster_name, "vpc_id": self.network.vpc_id})
+
+    @staticmethod
+    def runner_name(env: str) -> str:
+        """The runner's component and CodeBuild project name; the deploy workflow's ``runs-on`` names it."""
+        return f"{env}-deploy-runner"
+
+    def _deploy_runner(self, settings: EnvConfig, child: pulumi.ResourceOptions) -> GithubActionsRunner | None:
+        if not (settings.ci_github_connection_arn or settings.ci_github_repository):
+            return None
+        # In the private subnets, allowed to the private API endpoint through the cluster security group.
+        return GithubActionsRunner(self.runner_name(settings.stack), GithubActionsRunnerArgs(
+            vpc_id=self.network.vpc_id,
+            private_subnet_ids=self.network.private_subnet_ids,
+            repository=settings.ci_github_repository,
+            github_connection_arn=settings.ci_github_connection_arn,
+            api_security_group_ids=[self.cluster.cluster_security_group_id],
+            tags=settings.tags,
+        ), child)
 
     def postgres_args(self, settings: EnvConfig, db_name: str, tags: dict[str, str]) -> PostgresDatabaseArgs:
         """A service database sized by the tier, in the isolated subnets, reachable from the cluster's nodes."""
