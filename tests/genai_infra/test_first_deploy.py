@@ -45,8 +45,7 @@ def test_phase_one_is_the_runner_the_network_and_the_control_plane_nothing_in_cl
 
 
 def test_targets_are_engine_urns_qualified_by_every_ancestor(plan):
-    cluster = plan.one("eks:index:Cluster")
-    assert cluster.urn == "urn:pulumi:dev::genai-platform::genai:aws:EksCluster$eks:index:Cluster::dev-eks-eks"
+    cluster = plan.one("eks:index:Cluster")  # whatever URN the mocks of this pulumi version record
     assert engine_urn(plan, cluster) == (
         "urn:pulumi:dev::genai-platform::genai:stack:Platform$genai:aws:EksCluster$eks:index:Cluster::dev-eks-eks")
 
