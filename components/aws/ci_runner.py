@@ -111,7 +111,7 @@ class GithubActionsRunner(pulumi.ComponentResource):
                                          description=f"Private API from GitHub Actions runner {self.project_name}",
                                          tags=self._tagged(f"{name}-api-{index}"), opts=self._child())
 
-        role = self._role(args, log_group)
+        role = self._role(args, log_group, group)
         project = codebuild.Project(
             f"{name}-project",
             name=self.project_name,
@@ -153,15 +153,16 @@ class GithubActionsRunner(pulumi.ComponentResource):
     def _child(self, **kwargs) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **kwargs)
 
-    def _role(self, args: GithubActionsRunnerArgs, log_group: cloudwatch.LogGroup) -> iam.Role:
+    def _role(self, args: GithubActionsRunnerArgs, log_group: cloudwatch.LogGroup,
+              group: ec2.SecurityGroup) -> iam.Role:
         account = get_caller_identity(opts=pulumi.InvokeOptions(parent=self)).account_id
         region = get_region(opts=pulumi.InvokeOptions(parent=self)).region
         partition = get_partition(opts=pulumi.InvokeOptions(parent=self)).partition
         project_arn = f"arn:{partition}:codebuild:{region}:{account}:project/{self.project_name}"
         role = iam.Role(f"{self._name}-role", assume_role_policy=pulumi.Output.json_dumps(
             runner_trust_policy(account, project_arn)), tags=self._tagged(f"{self._name}-role"), opts=self._child())
-        policy = pulumi.Output.all(log_group.arn, args.private_subnet_ids).apply(
-            lambda values: runner_policy(partition, region, account, values[0], values[1],
+        policy = pulumi.Output.all(log_group.arn, group.id, args.private_subnet_ids).apply(
+            lambda values: runner_policy(partition, region, account, values[0], values[1], values[2],
                                          args.github_connection_arn, args.kms_key_arn))
         iam.RolePolicy(f"{self._name}-role", role=role.id, policy=policy.apply(pulumi.Output.json_dumps),
                        opts=self._child())
@@ -176,23 +177,28 @@ def runner_trust_policy(account: str, project_arn: str) -> dict:
     }]}
 
 
-def runner_policy(partition: str, region: str, account: str, log_group_arn: str, subnet_ids: list[str],
-                  connection_arn: str, kms_key_arn: str | None) -> dict:
-    """Logs, the VPC network interfaces CodeBuild documents for VPC builds, and the GitHub connection."""
+def runner_policy(partition: str, region: str, account: str, log_group_arn: str, security_group_id: str,
+                  subnet_ids: list[str], connection_arn: str, kms_key_arn: str | None) -> dict:
+    """Logs, the VPC network interfaces CodeBuild documents for VPC builds (narrowed to the runner's own
+    subnets and security group), and the GitHub connection."""
+    ec2_arn = f"arn:{partition}:ec2:{region}:{account}"
+    subnets = [f"{ec2_arn}:subnet/{subnet}" for subnet in subnet_ids]
     statements = [
         {"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": f"{log_group_arn}:*"},
-        # Describe calls and ENI create/delete support no resource-level scoping (CodeBuild user guide,
-        # "Allow CodeBuild access to AWS services required to create a VPC network interface").
-        {"Sid": "VpcNetworkInterfaces", "Effect": "Allow",
-         "Action": ["ec2:CreateNetworkInterface", "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces",
-                    "ec2:DeleteNetworkInterface", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeVpcs"], "Resource": "*"},
+        # The calls CodeBuild documents for VPC builds ("Allow CodeBuild access to AWS services required to
+        # create a VPC network interface"); Describe calls support no resource-level scoping.
+        {"Sid": "DescribeNetwork", "Effect": "Allow",
+         "Action": ["ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+                    "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs"], "Resource": "*"},
+        {"Sid": "OwnNetworkInterfaces", "Effect": "Allow", "Action": "ec2:CreateNetworkInterface",
+         "Resource": [f"{ec2_arn}:network-interface/*", f"{ec2_arn}:security-group/{security_group_id}", *subnets]},
+        {"Sid": "DeleteNetworkInterfaces", "Effect": "Allow", "Action": "ec2:DeleteNetworkInterface",
+         "Resource": f"{ec2_arn}:network-interface/*"},
         {"Sid": "AttachInOwnSubnets", "Effect": "Allow", "Action": "ec2:CreateNetworkInterfacePermission",
-         "Resource": f"arn:{partition}:ec2:{region}:{account}:network-interface/*",
+         "Resource": f"{ec2_arn}:network-interface/*",
          "Condition": {"StringEquals": {"ec2:AuthorizedService": "codebuild.amazonaws.com"},
-                       "ArnEquals": {"ec2:Subnet": [f"arn:{partition}:ec2:{region}:{account}:subnet/{subnet}"
-                                                    for subnet in subnet_ids]}}},
+                       "ArnEquals": {"ec2:Subnet": subnets}}},
         {"Sid": "GithubConnection", "Effect": "Allow",
          "Action": ["codeconnections:GetConnectionToken", "codeconnections:GetConnection",
                     "codestar-connections:GetConnectionToken", "codestar-connections:GetConnection"],

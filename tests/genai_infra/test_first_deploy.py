@@ -84,3 +84,18 @@ def test_misconfigured_stacks_are_refused_with_the_fix(tmp_path, capsys, config,
     code = main(["first-deploy", "dev", "--deploy-role-arn", DEPLOY_ROLE, "--project-dir", str(project(tmp_path, **config))])
     assert code == 2
     assert capsys.readouterr().err.strip() == message
+
+
+def test_a_stack_with_the_runner_passes_every_mandatory_policy(plan):
+    from genai_infra import policy_check
+
+    report = policy_check.evaluate(plan, "prod", policy_check.load_config("prod"))  # the strictest levels
+    assert [v for v in report.mandatory_violations if "deploy-runner" in v["urn"]] == []
+
+
+def test_the_runner_is_listed_as_usage_priced_not_counted_as_free(plan):
+    from genai_infra import cost
+
+    estimate = cost.estimate(plan, 10_000)
+    assert [u["basis"] for u in estimate.usage_based if u["type"] == "aws:codebuild/project:Project"] == [
+        "CodeBuild general1.small Linux $0.005 per build minute (a 30-minute deploy ~$0.15); nothing while idle"]

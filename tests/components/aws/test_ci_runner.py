@@ -72,6 +72,13 @@ def test_runners_role_is_codebuilds_for_this_project_and_can_only_log_and_attach
     attach = next(s for s in policy["Statement"] if s["Sid"] == "AttachInOwnSubnets")
     assert attach["Condition"]["ArnEquals"]["ec2:Subnet"] == [
         f"arn:aws:ec2:eu-west-1:{ACCOUNT_ID}:subnet/subnet-0a", f"arn:aws:ec2:eu-west-1:{ACCOUNT_ID}:subnet/subnet-0b"]
+    group = plan.one("aws:ec2/securityGroup:SecurityGroup").id
+    create = next(s for s in policy["Statement"] if s["Sid"] == "OwnNetworkInterfaces")
+    assert create["Resource"] == [f"arn:aws:ec2:eu-west-1:{ACCOUNT_ID}:network-interface/*",
+                                  f"arn:aws:ec2:eu-west-1:{ACCOUNT_ID}:security-group/{group}",
+                                  *attach["Condition"]["ArnEquals"]["ec2:Subnet"]]
+    wildcard = [s for s in policy["Statement"] if s["Resource"] == "*"]
+    assert [a for s in wildcard for a in s["Action"] if not a.startswith("ec2:Describe")] == []
     connection = next(s for s in policy["Statement"] if s["Sid"] == "GithubConnection")
     assert connection["Resource"] == CONNECTION
 
