@@ -15,8 +15,8 @@ How far ``pulumi up`` reaches (no ``*`` action anywhere):
 * IAM only on roles, policies and instance profiles named ``<env>-*`` (the stacks' logical names, which
   Pulumi auto-names from) and the EKS OIDC providers; ``iam:PassRole`` only of those roles and only to the
   services that take them;
-* explicit denies: IAM users and access keys, the AWS administrator policies, and this stack's own roles and
-  OIDC provider (a deploy cannot widen its own trust);
+* explicit denies: IAM users and access keys, the AWS administrator policies, this stack's own roles and
+  OIDC provider (a deploy cannot widen its own trust), and weakening the state bucket or the secrets key;
 * the Pulumi state bucket and the secrets key by name.
 """
 
@@ -225,6 +225,13 @@ def deploy_policy(scope: _Scope, env: str) -> dict[str, Any]:
          "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"], "Resource": "*",
          "Condition": {"ArnLike": {"iam:PolicyARN": [f"arn:{p}:iam::aws:policy/{name}" for name in ADMIN_POLICIES]}}},
         {"Sid": "NotOwnIdentity", "Effect": "Deny", "NotAction": ["iam:Get*", "iam:List*"], "Resource": own},
+        # The regional kms:* / s3:* must not reach the state the deploy itself depends on.
+        {"Sid": "KeepSecretsKey", "Effect": "Deny",
+         "Action": ["kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy", "kms:CreateGrant"],
+         "Resource": args.secrets_kms_key_arn},
+        {"Sid": "KeepStateBucket", "Effect": "Deny",
+         "Action": ["s3:DeleteBucket", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketVersioning",
+                    "s3:PutLifecycleConfiguration", "s3:PutEncryptionConfiguration"], "Resource": scope.state_bucket},
     ]}
 
 

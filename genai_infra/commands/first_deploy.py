@@ -23,7 +23,7 @@ from pathlib import Path
 
 from genai_infra import planning
 from genai_infra.mockcloud import Plan, RecordedResource
-from stacks.config import ConfigError
+from stacks.config import ConfigError, EnvConfig
 
 EXIT_REFUSED = 2
 RUNNER_TYPE = "genai:aws:GithubActionsRunner"
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_settings(settings, deploy_role_arn: str) -> None:
+def _check_settings(settings: EnvConfig, deploy_role_arn: str) -> None:
     stack = settings.stack
     if settings.eks_public_access_cidrs:
         raise ConfigError(f"eksPublicAccessCidrs={settings.eks_public_access_cidrs} opens the EKS API endpoint: "

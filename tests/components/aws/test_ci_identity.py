@@ -94,6 +94,10 @@ def test_deploy_reaches_its_region_its_own_iam_names_and_never_its_own_identity(
     assert denied == [f"arn:aws:iam::aws:policy/{name}" for name in ADMIN_POLICIES]
     assert statements["StateObjects"]["Resource"] == "arn:aws:s3:::acme-genai-pulumi-state/*"
     assert statements["StackSecrets"]["Resource"] == KEY
+    assert statements["KeepSecretsKey"]["Effect"] == "Deny" and statements["KeepSecretsKey"]["Resource"] == KEY
+    assert "kms:ScheduleKeyDeletion" in statements["KeepSecretsKey"]["Action"]
+    assert statements["KeepStateBucket"]["Resource"] == "arn:aws:s3:::acme-genai-pulumi-state"
+    assert "s3:DeleteBucket" in statements["KeepStateBucket"]["Action"]
 
 
 def test_preview_writes_nothing_but_its_lock(plan):
