@@ -19,6 +19,7 @@ aws = GithubCiIdentity("ci", GithubCiIdentityArgs(
     repository=repository,
     environments=environments,
     region=get_region().region,
+    dr_region=config.get("drRegion"),
     state_bucket_name=config.require("stateBucket"),
     secrets_kms_key_arn=config.require("secretsKmsKeyArn"),
     oidc_provider_arn=config.get("oidcProviderArn"),

@@ -13,6 +13,7 @@ from collections.abc import Collection
 from typing import Any
 
 from components.aws.eks import DEFAULT_KUBERNETES_VERSION
+from genai_infra.crd_schema import has_vendored_schema, validate_custom_resource
 from genai_infra.mockcloud.plan import Plan, RecordedResource
 
 # Pulumi types under the kubernetes provider that are not API objects: Helm/YAML/Kustomize wrappers.
@@ -20,7 +21,7 @@ _NOT_API_OBJECTS = ("helm.sh/", "yaml", "kustomize")
 
 
 def supported_versions() -> list[str]:
-    """Kubernetes minor versions (``"1.33"``) whose schemas the installed kubernetes-validate ships."""
+    """Kubernetes minor versions (``"1.36"``) whose schemas the installed kubernetes-validate ships."""
     from kubernetes_validate import utils
 
     return sorted({utils.major_minor(version) for version in utils.all_versions()},
@@ -62,15 +63,16 @@ def validate_plan_manifests(plan: Plan, version: str = DEFAULT_KUBERNETES_VERSIO
                             custom_kinds: Collection[str] = ()) -> list[str]:
     """One line per invalid Kubernetes object of ``plan``: ``"<logical name> (<apiVersion> <kind>): <error>"``.
 
-    ``custom_kinds`` lists ``"<apiVersion>/<kind>"`` of custom resources (e.g. ``"karpenter.sh/v1/NodePool"``)
-    that have no built-in schema; they are skipped instead of reported. An empty list means all valid.
+    Custom resources with a vendored CRD schema (Karpenter's NodePool and EC2NodeClass) are checked against it.
+    ``custom_kinds`` lists ``"<apiVersion>/<kind>"`` of other custom resources that have no schema here; they are
+    skipped instead of reported. An empty list means all valid.
     """
     errors = []
     for resource in plan.resources:
         manifest = manifest_of(resource)
         if manifest is None or f"{manifest['apiVersion']}/{manifest['kind']}" in custom_kinds:
             continue
-        error = validate_manifest(manifest, version)
+        error = validate_custom_resource(manifest) if has_vendored_schema(manifest) else validate_manifest(manifest, version)
         if error:
             errors.append(f"{resource.name} ({manifest['apiVersion']} {manifest['kind']}): {error}")
     return errors

@@ -1,10 +1,15 @@
-"""Run the CrossGuard pack's rules over an offline plan, as the engine would during a preview.
+"""Run the CrossGuard pack over an offline plan exactly as ``pulumi preview --policy-pack`` runs it.
 
-The same ``pulumi_policy`` policy objects the pack serves (``policies.build_policies``) get
-``ResourceValidationArgs`` for every recorded resource and one ``StackValidationArgs`` for the
-whole plan. Like the engine, resource policies see every registration: custom resources,
-components (``eks:index:Cluster`` shows its inputs offline) and the stack root; each rule filters
-by type itself.
+The plan becomes the engine's Analyzer requests and pulumi_policy's own analyzer answers them
+(:mod:`genai_infra.policy_analyzer`): one evaluation path, so rules see the proxies, floats, unknowns
+and secrets the served pack sees. Like the engine, resource policies see every registration (custom
+resources, components, providers, the stack root); each rule filters by type itself.
+
+The plan is analyzed twice, because a deployment meets the pack twice: at a first preview, where
+every value the provider computes is still unknown, and once values are known (the update, or a
+preview of a stack that exists). The verdict is the union, never kinder than either; a rule that
+cannot judge a value at preview leaves an advisory *note* (pulumi_policy's "can't run policy"),
+and the known-values pass still judges it.
 
 ``config`` takes the ``--policy-pack-config`` document shape, so ``policies/config.<env>.json``
 can be passed as loaded::
@@ -13,27 +18,19 @@ can be passed as loaded::
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pulumi_policy import (
-    PolicyCustomTimeouts,
-    PolicyResource,
-    PolicyResourceOptions,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-    StackValidationArgs,
-)
+from google.protobuf import empty_pb2
+from pulumi.runtime.proto import analyzer_pb2
 
-from genai_infra.mockcloud.plan import Plan, RecordedResource
+from genai_infra.mockcloud.plan import Plan
+from genai_infra.policy_analyzer import Finding, InProcessAnalyzer, analyze, engine_config, requests_for
 from policies import ALL_RULES, Rule
-from policies.registry import build_policy
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "policies"
-# Mock state keeps secrets wrapped in the engine's signature envelope; stack rules must not read them.
-_SIG_KEY, _SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
 
 
 @dataclass
@@ -45,6 +42,8 @@ class PolicyReport:
     """How many rules ran (rules disabled by config are not counted)."""
     violations: list[dict[str, str]] = field(default_factory=list)
     """Each ``{"policy", "enforcement", "urn", "message"}``; ``urn`` is "" for the stack as a whole."""
+    notes: list[dict[str, str]] = field(default_factory=list)
+    """Checks a first preview cannot make (a value unknown until the update), same shape."""
 
     @property
     def mandatory_violations(self) -> list[dict[str, str]]:
@@ -55,7 +54,7 @@ class PolicyReport:
         return [v for v in self.violations if v["enforcement"] == "advisory"]
 
     def to_json(self) -> dict[str, Any]:
-        return {"rules": self.rules, "violations": list(self.violations)}
+        return {"rules": self.rules, "violations": list(self.violations), "notes": list(self.notes)}
 
 
 def load_config(environment: str, directory: Path = CONFIG_DIR) -> dict[str, Any]:
@@ -63,58 +62,23 @@ def load_config(environment: str, directory: Path = CONFIG_DIR) -> dict[str, Any
     return json.loads((directory / f"config.{environment}.json").read_text())
 
 
-def _entry(config: Mapping[str, Any], name: str) -> tuple[str | None, dict[str, Any]]:
-    """(enforcement level, settings) a config document gives one rule, as the engine reads it."""
-    level, settings = None, {}
-    for key in ("all", name):
-        value = config.get(key)
-        if isinstance(value, str):
-            level = value
-        elif isinstance(value, Mapping):
-            level = value.get("enforcementLevel", level)
-            if key == name:
-                settings = {k: v for k, v in value.items() if k != "enforcementLevel"}
-    return level, settings
+def configured_analyzer(environment: str, config: Mapping[str, Any] | None,
+                        rules: tuple[Rule, ...] = ALL_RULES) -> tuple[InProcessAnalyzer, int]:
+    """The pack's analyzer for ``environment``, configured as the engine configures it; and how many rules run.
+
+    Without ``config`` the engine sends no ``Configure`` and each rule keeps the pack's level and defaults.
+    """
+    analyzer = InProcessAnalyzer(environment, rules)
+    info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
+    if config is None:
+        return analyzer, len(info.policies)
+    request = engine_config(config, info)
+    analyzer.Configure(request)
+    return analyzer, sum(entry.enforcementLevel != analyzer_pb2.DISABLED for entry in request.policyConfig.values())
 
 
-def _options(resource: RecordedResource) -> PolicyResourceOptions:
-    return PolicyResourceOptions(protect=resource.protect, ignore_changes=[], delete_before_replace=None,
-                                 aliases=[], custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
-                                 additional_secret_outputs=[], parent=resource.parent)
-
-
-def _hide_secrets(value: Any) -> Any:
-    if isinstance(value, dict):
-        if value.get(_SIG_KEY) == _SECRET_SIG:
-            return "[secret]"
-        return {k: _hide_secrets(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_hide_secrets(v) for v in value]
-    return value
-
-
-def _stack_resources(plan: Plan) -> list[PolicyResource]:
-    """The plan as the engine hands it to stack policies: state (inputs plus computed outputs), linked."""
-    by_urn: dict[str, PolicyResource] = {}
-    for recorded in plan.resources:
-        props = {**_hide_secrets(recorded.outputs), **recorded.inputs}
-        by_urn[recorded.urn] = PolicyResource(recorded.type, props, recorded.urn, recorded.name, _options(recorded),
-                                              None, None, [], {})
-    for recorded in plan.resources:
-        resource = by_urn[recorded.urn]
-        resource.parent = by_urn.get(recorded.parent) if recorded.parent else None
-        resource.dependencies = [by_urn[urn] for urn in recorded.dependencies if urn in by_urn]
-    return list(by_urn.values())
-
-
-def _collector(report: PolicyReport, policy: str, level: str, resource_urn: str | None = None):
-    """The ``report_violation`` callback the policy gets; it records into ``report``."""
-
-    def report_violation(message: str, urn: str | None = None) -> None:
-        report.violations.append({"policy": policy, "enforcement": level, "urn": resource_urn or urn or "",
-                                  "message": message})
-
-    return report_violation
+PASSES = (False, True)
+"""``preview`` of each analysis of a plan: known values, then a first preview."""
 
 
 def evaluate(plan: Plan, environment: str, config: Mapping[str, Any] | None = None,
@@ -124,29 +88,19 @@ def evaluate(plan: Plan, environment: str, config: Mapping[str, Any] | None = No
     ``config`` overrides levels and settings like ``--policy-pack-config``; ``None`` means each
     rule's own defaults for the environment (identical to ``policies/config.<environment>.json``).
     """
-    config = config or {}
-    report = PolicyReport(environment=environment, rules=0)
-    stack_resources = _stack_resources(plan)
-    for rule in rules:
-        level, settings = _entry(config, rule.name)
-        level = level or rule.enforcement_for(environment)
-        if level == "disabled":
-            continue
-        report.rules += 1
-        if level == "remediate":  # the engine reports remediation policies' violations as mandatory
-            level = "mandatory"
-        policy = build_policy(rule, environment)
-        rule_config = {**settings, "environment": environment}
+    analyzer, running = configured_analyzer(environment, config, rules)
+    return merged_report(environment, running,
+                         [analyze(analyzer, requests_for(plan, preview=preview)) for preview in PASSES])
 
-        if isinstance(policy, ResourceValidationPolicy):
-            for recorded in plan.resources:
-                args = ResourceValidationArgs(recorded.type, recorded.inputs, recorded.urn, recorded.name,
-                                              _options(recorded), None, config=rule_config)
-                # Like the engine, a resource policy's violations belong to the resource validated.
-                policy.validate(args, _collector(report, rule.name, level, recorded.urn))
-        else:
-            policy.validate(StackValidationArgs(stack_resources, config=rule_config),
-                            _collector(report, rule.name, level))
+
+def merged_report(environment: str, rules: int, passes: Iterable[Iterable[Finding]]) -> PolicyReport:
+    """One report from the findings of each pass: every violation and note once, in the order first seen."""
+    report = PolicyReport(environment=environment, rules=rules)
+    for findings in passes:
+        for finding in findings:
+            bucket = report.notes if finding.note else report.violations
+            if finding.to_json() not in bucket:
+                bucket.append(finding.to_json())
     return report
 
 
@@ -162,4 +116,7 @@ def render_text(report: PolicyReport) -> str:
     lines.append(f"policies ({report.environment}): {report.rules} rules, "
                  f"{len(report.mandatory_violations)} mandatory and {len(report.advisory_violations)} advisory "
                  f"violations")
+    if report.notes:
+        lines.append(f"    {len(report.notes)} checks wait for values a first preview does not know "
+                     f"(judged on known values above; see the JSON report's notes)")
     return "\n".join(lines)

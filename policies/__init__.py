@@ -1,7 +1,8 @@
 """genai-platform CrossGuard policy pack, as importable rules.
 
 ``policies/__main__.py`` (what ``pulumi preview --policy-pack policies`` runs) wraps these rules in a
-``pulumi_policy.PolicyPack``; ``genai_infra.policy_check`` runs the very same rules over an offline plan.
+``pulumi_policy.PolicyPack``; ``genai_infra.policy_check`` runs the very same policy objects over an offline
+plan, through pulumi_policy's own analyzer servicer fed the engine's requests.
 Constructing a ``PolicyPack`` starts a gRPC server and blocks, so only ``__main__`` does it.
 """
 

@@ -4,12 +4,14 @@ A rule is a plain function plus metadata. The same function runs
 
 * inside ``pulumi preview --policy-pack policies`` (``policies/__main__.py`` wraps every rule in a
   ``pulumi_policy.ResourceValidationPolicy`` / ``StackValidationPolicy`` via :func:`build_policies`), and
-* in ``genai-infra plan`` (``genai_infra.policy_check`` builds the same policy objects and feeds them
-  ``ResourceValidationArgs`` / ``StackValidationArgs`` made from the offline plan).
+* in ``genai-infra plan`` (``genai_infra.policy_check`` hands the same policy objects to pulumi_policy's
+  analyzer servicer in-process, with the Analyzer requests the engine would send for the offline plan).
 
 Rule functions receive the pulumi_policy args object and a :class:`RuleContext` (environment and
 settings read from the policy's config) and *yield* what is wrong; the wrapper appends the
 remediation and reports it. Resource rules yield strings, stack rules ``(urn or None, message)``.
+The wrapper hands rules their props through :func:`policies.values.engine_view`, so numbers read as
+written (``22``, not the ``22.0`` protobuf delivers) while unknown values still raise.
 """
 
 import os
@@ -28,6 +30,8 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+
+from policies.values import engine_view, plain
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 """The environments (= stack names) the platform deploys; unknown names are treated as ``prod``."""
@@ -189,7 +193,7 @@ def environment_from_process(environ: Mapping[str, str] | None = None) -> str:
 
 def context_for(rule: Rule, config: Mapping[str, Any] | None, fallback_environment: str) -> RuleContext:
     """The context one validation runs with, from the policy's config (``args.get_config()``)."""
-    config = config or {}
+    config = plain(config or {})  # the engine delivers config numbers as floats too
     environment = str(config.get("environment") or fallback_environment)
     return RuleContext(environment=environment, settings=rule.settings_for(environment, config))
 
@@ -204,6 +208,7 @@ def validator(rule: Rule, fallback_environment: str) -> Callable[[Any, Callable[
     if rule.kind == "resource":
         def validate_resource(args: ResourceValidationArgs, report_violation: Callable[..., None]) -> None:
             ctx = context_for(rule, args.get_config(), fallback_environment)
+            args.props = engine_view(args.props)
             for detail in rule.check(args, ctx):
                 report_violation(violation_message(rule, detail))
 
@@ -211,6 +216,8 @@ def validator(rule: Rule, fallback_environment: str) -> Callable[[Any, Callable[
 
     def validate_stack(args: StackValidationArgs, report_violation: Callable[..., None]) -> None:
         ctx = context_for(rule, args.get_config(), fallback_environment)
+        for resource in args.resources:
+            resource.props = engine_view(resource.props)
         for urn, detail in rule.check(args, ctx):
             report_violation(violation_message(rule, detail), urn)
 

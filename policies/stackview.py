@@ -61,9 +61,26 @@ def label(resource: PolicyResource) -> str:
     return f"{resource.name} ({resource.resource_type})"
 
 
-def lenient(check: Callable[[Mapping[str, Any]], bool], props: Mapping[str, Any]) -> bool:
-    """``check(props)``, counting a value the preview does not know yet as compliant."""
-    try:
-        return check(props)
-    except UnknownValueError:
-        return True
+class Deferred:
+    """Checks a stack rule could not make because a value is unknown at preview.
+
+    A stack rule judges every resource it can, then calls :meth:`raise_if_any`: pulumi_policy turns the
+    ``UnknownValueError`` into the engine's advisory "can't run policy ... during preview" note, while
+    the violations already reported stand. So an unknown is never a silent pass, and never blocks a
+    preview either; the update, where the value is known, runs the check in full.
+    """
+
+    def __init__(self) -> None:
+        self._first: UnknownValueError | None = None
+
+    def check(self, check: Callable[[Mapping[str, Any]], bool], props: Mapping[str, Any]) -> bool:
+        """``check(props)``; ``True`` for now (no violation reported) when it meets an unknown value."""
+        try:
+            return check(props)
+        except UnknownValueError as unknown:
+            self._first = self._first or unknown
+            return True
+
+    def raise_if_any(self) -> None:
+        if self._first is not None:
+            raise self._first

@@ -5,16 +5,19 @@ import pulumi
 from stacks import config
 from stacks.services.chat import ChatService
 from stacks.services.guardrails import Guardrails
+from stacks.services.observability import CloudRunMonitoring, Observability
 from stacks.services.platform import Platform
 from stacks.services.rag import RagService
 from stacks.services.tabular import TabularService
 
 settings = config.from_pulumi()
 platform = Platform(settings)
-rag = RagService(settings, platform)
-tabular = TabularService(settings, platform)
-chat = ChatService(settings, platform)
+observability = Observability(settings, platform)
+rag = RagService(settings, platform, observability=observability)
+tabular = TabularService(settings, platform, observability=observability)
+chat = ChatService(settings, platform, observability=observability)
 guardrails = Guardrails(settings, platform, rag, tabular)
+CloudRunMonitoring(settings, chat.web.service_name)
 
 pulumi.export("vpcId", platform.network.vpc_id)
 pulumi.export("clusterName", platform.cluster.cluster_name)
@@ -25,9 +28,13 @@ pulumi.export("mlflowUrl", tabular.mlflow.url)
 pulumi.export("chatWebUrl", chat.web.url)
 pulumi.export("chatModelHostname", chat.model.ingress_hostname)
 pulumi.export("databaseEndpoints", {"rag": rag.database.endpoint, "tabular": tabular.database.endpoint})
+# The login each service uses: the master secret of its own instance, or its own on a shared one.
+pulumi.export("databaseSecrets", {"rag": rag.database.secret_arn, "tabular": tabular.database.secret_arn})
 pulumi.export("gcpBudgetName", guardrails.gcp_budget.budget_name)
 pulumi.export("dashboardUrl", guardrails.dashboard.dashboard_url)
-pulumi.export("gpuNodeGroupName", platform.gpu_pool.node_group_name)
+pulumi.export("prometheusEndpoint", observability.prometheus.prometheus_endpoint)
+pulumi.export("grafanaUrl", observability.grafana.endpoint if observability.grafana else "")
+pulumi.export("gpuNodePoolName", platform.gpu_pool.node_pool_name)
 pulumi.export("ecsClusterName", tabular.model_api.cluster_name)
 pulumi.export("ecsServiceNames", {"tabular-api": tabular.model_api.service_name,
                                   "mlflow": tabular.mlflow.service_name})
@@ -43,3 +50,10 @@ pulumi.export("albTargetGroupArns", tabular.model_api.target_group_arns + tabula
 pulumi.export("budgetNames", {"aws": guardrails.aws_budget.budget_name})
 # Alarm names are the logical names plus a suffix, and every logical name starts with the stack name.
 pulumi.export("alarmNamePrefix", f"{settings.stack}-")
+# What the region-loss procedure reads (docs/runbook.md section 9); copy them out of the primary region's state.
+if platform.dr_provider is not None:
+    pulumi.export("drRegion", settings.dr_region)
+    pulumi.export("replicaBucketNames", {"rag-documents": rag.documents.replica_bucket_name,
+                                         "tabular-artifacts": tabular.artifacts.replica_bucket_name})
+if platform.access_logs is not None:
+    pulumi.export("accessLogBucket", platform.access_logs.bucket_name)

@@ -97,6 +97,14 @@ def _public_cidr(value: str) -> str | None:
     return None
 
 
+def _slo_percent(value: str) -> str | None:
+    try:
+        percent = float(value)
+    except ValueError:
+        percent = -1.0
+    return None if 90 <= percent < 100 else "use a percentage from 90 to below 100, e.g. \"99.5\""
+
+
 _EMAIL = r"[^@\s]+@[^@\s]+\.[a-z]{2,}"
 _INSTANCE_TYPE = r"[a-z][a-z0-9-]*\.[0-9]*(nano|micro|small|medium|large|xlarge|metal)"
 
@@ -109,6 +117,8 @@ SETTINGS: tuple[Setting, ...] = (
             _between(2, 6)),
     Setting("natStrategy", "string", "NAT gateways: none, single or one_per_az.",
             {"dev": "single", "staging": "single", "prod": "one_per_az"}, _one_of("none", "single", "one_per_az")),
+    Setting("natType", "string", "NAT in each NAT zone: gateway (managed) or instance (a t4g.nano, ~$29/month less).",
+            {"dev": "instance", "staging": "gateway", "prod": "gateway"}, _one_of("gateway", "instance")),
     Setting("flowLogRetentionDays", "integer", "Retention of VPC flow logs in days.",
             {"dev": 14, "staging": 30, "prod": 365}, _one_of(*LOG_RETENTION_DAYS)),
     Setting("interfaceEndpoints", "array", "Interface VPC endpoints by service suffix (ecr.api, sts, ...).",
@@ -140,13 +150,24 @@ SETTINGS: tuple[Setting, ...] = (
             _between(1, 100)),
     Setting("systemNodesMax", "integer", "Maximum general-purpose nodes.", {"dev": 3, "staging": 4, "prod": 6},
             _between(1, 100)),
-    Setting("gpuInstanceTypes", "array", "GPU instance types of the model-serving pool.", ["g6.xlarge"],
-            _each(_pattern(_INSTANCE_TYPE, "g6.xlarge"))),
+    # GPU capacity: the Karpenter GPU NodePool. Its limits are the GPU bill's ceiling (priced by the plan).
+    Setting("gpuInstanceFamilies", "array", "GPU instance families Karpenter may launch (g6 L4, g6e L40S, g5 A10G).",
+            {"dev": ["g6", "g5"], "staging": ["g6", "g5"], "prod": ["g6", "g6e", "g5"]},
+            _each(_one_of("g4dn", "g5", "g6", "g6e", "gr6"))),
     Setting("gpuCapacityType", "string", "ON_DEMAND or SPOT for the GPU pool.",
             {"dev": "SPOT", "staging": "SPOT", "prod": "ON_DEMAND"}, _one_of("ON_DEMAND", "SPOT")),
-    Setting("gpuMinSize", "integer", "Minimum GPU nodes (0 scales to zero when idle).",
-            {"dev": 0, "staging": 0, "prod": 1}, _between(0, 100)),
-    Setting("gpuMaxSize", "integer", "Maximum GPU nodes.", {"dev": 1, "staging": 2, "prod": 4}, _between(1, 100)),
+    Setting("gpuMaxGpus", "integer", "GPU ceiling of the GPU pool (NodePool limits; the pool is empty when idle).",
+            {"dev": 1, "staging": 2, "prod": 4}, _between(1, 64)),
+    Setting("gpuMaxVcpus", "integer", "vCPU ceiling over all GPU nodes (NodePool limits).",
+            {"dev": 8, "staging": 16, "prod": 32}, _between(4, 1024)),
+    Setting("gpuMaxMemoryGib", "integer", "Memory ceiling in GiB over all GPU nodes (NodePool limits).",
+            {"dev": 32, "staging": 64, "prod": 64}, _between(16, 8192)),
+    Setting("burstMaxVcpus", "integer", "vCPU ceiling of the general-burst pool (Spot first) that takes CPU overflow.",
+            {"dev": 4, "staging": 8, "prod": 16}, _between(2, 1024)),
+    Setting("burstMaxMemoryGib", "integer", "Memory ceiling in GiB of the general-burst pool.",
+            {"dev": 16, "staging": 32, "prod": 64}, _between(4, 8192)),
+    Setting("chatModelMinReplicas", "integer", "Minimum replicas of the chat model server (0 parks it, no GPU node).",
+            {"dev": 0, "staging": 0, "prod": 1}, _between(0, 64)),
     # Data
     Setting("postgresInstanceClass", "string", "RDS instance class of the Postgres databases.",
             {"dev": "db.t4g.micro", "staging": "db.t4g.medium", "prod": "db.r7g.large"},
@@ -161,6 +182,9 @@ SETTINGS: tuple[Setting, ...] = (
             {"dev": 100, "staging": 200, "prod": 1000}, _between(20, 65536)),
     Setting("postgresPerformanceInsights", "boolean", "Enable Performance Insights on Postgres.",
             {"dev": False, "staging": False, "prod": True}),
+    Setting("postgresSharedInstance", "boolean",
+            "Host the rag and tabular databases on one Postgres instance (own database, user and secret each).",
+            {"dev": True, "staging": False, "prod": False}),
     Setting("redisNodeType", "string", "ElastiCache node type of the RAG cache.",
             {"dev": "cache.t4g.micro", "staging": "cache.t4g.small", "prod": "cache.r7g.large"},
             _pattern(r"cache\." + _INSTANCE_TYPE, "cache.t4g.micro")),
@@ -170,6 +194,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("releaseTag", "string", "Image tag every service deploys (pinned; never 'latest').", "0.1.0",
             lambda v: None if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", v) and v != "latest"
             else "use a pinned image tag such as 1.4.2 or a git SHA (not 'latest')"),
+    Setting("deployByDigest", "boolean",
+            "Run the Kubernetes workloads by the digest ECR holds for releaseTag (push the images before deploying).",
+            False),
     Setting("apiReplicas", "integer", "Minimum replicas of each API (the HPA's floor).",
             {"dev": 1, "staging": 2, "prod": 3}, _between(1, 50)),
     Setting("apiMaxReplicas", "integer", "Maximum replicas of each API (the HPA's ceiling).",
@@ -178,6 +205,8 @@ SETTINGS: tuple[Setting, ...] = (
             {"dev": 1, "staging": 2, "prod": 2}, _between(1, 100)),
     Setting("fargateMaxTasks", "integer", "Maximum Fargate tasks of the tabular API.",
             {"dev": 2, "staging": 4, "prod": 10}, _between(1, 100)),
+    Setting("fargateSpot", "boolean", "Run the tabular Fargate tasks on Fargate Spot (~70% cheaper, may be interrupted).",
+            {"dev": True, "staging": False, "prod": False}),
     Setting("cloudRunMinInstances", "integer", "Minimum Cloud Run instances of the chat app (0 scales to zero).",
             {"dev": 0, "staging": 0, "prod": 1}, _between(0, 100)),
     Setting("cloudRunMaxInstances", "integer", "Maximum Cloud Run instances of the chat app.",
@@ -185,6 +214,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("certificateArn", "string", "ACM certificate for HTTPS on the load balancers; empty serves plain HTTP.",
             "", lambda v: None if v == "" or re.fullmatch(r"arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+", v)
             else "use an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>) or leave it empty"),
+    # Disaster recovery and access trails
+    Setting("crossRegionDr", "boolean",
+            "Replicate the documents and artifacts buckets and the Postgres backups into drRegion.",
+            {"dev": False, "staging": False, "prod": True}),
+    Setting("drRegion", "string", "AWS region of the disaster-recovery copies (another region than aws:region).",
+            "us-west-2", _pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d", "us-west-2")),
+    Setting("replicationTimeControl", "boolean",
+            "S3 Replication Time Control on the DR replication: 99.99% of objects within 15 minutes, $0.015/GB.",
+            False),
+    Setting("s3AccessLogs", "boolean", "S3 server access logs of every bucket into the environment's log bucket.",
+            {"dev": False, "staging": True, "prod": True}),
+    Setting("accessLogRetentionDays", "integer", "Days S3 server access logs are kept.",
+            {"dev": 30, "staging": 90, "prod": 365}, _between(1, 3650)),
     # Guard rails
     Setting("protectStateful", "boolean", "Deletion protection and Pulumi protect on databases, buckets and queues.",
             {"dev": False, "staging": True, "prod": True}),
@@ -196,6 +238,19 @@ SETTINGS: tuple[Setting, ...] = (
             lambda v: "name at least one address" if not v else _each(_pattern(_EMAIL, "oncall@example.com"))(v)),
     Setting("gcpBillingAccount", "string", "GCP billing account the budget watches.", None,
             _pattern(r"[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}", "01A2B3-C4D5E6-F7A8B9")),
+    # Observability
+    Setting("availabilitySloPercent", "string", "Availability objective of every service in percent; alert "
+            "thresholds derive from its error budget.", "99.5", _slo_percent),
+    Setting("ragP95LatencyMs", "integer", "p95 latency objective of the RAG API in milliseconds.", 800,
+            _between(50, 60_000)),
+    Setting("chatP95LatencyMs", "integer", "p95 latency objective of the chat web app in milliseconds.", 5000,
+            _between(50, 600_000)),
+    Setting("traceSamplingPercent", "integer", "Share of traces the collector keeps and sends to X-Ray.",
+            {"dev": 10, "staging": 10, "prod": 5}, _between(0, 100)),
+    Setting("ecsOtlpLoadBalancer", "boolean", "Internal NLB (~$21/month) through which ECS tasks send OTLP to the "
+            "collector; without it ECS tasks export no telemetry.", {"dev": False, "staging": True, "prod": True}),
+    Setting("grafanaWorkspace", "boolean", "Create an Amazon Managed Grafana workspace (needs IAM Identity "
+            "Center in the account).", {"dev": False, "staging": False, "prod": True}),
     Setting("redisAuthToken", "string", "AUTH token of the Redis cache (16-128 printable characters).", None,
             lambda v: None if 16 <= len(v) <= 128 and re.fullmatch(r"[!&#$^<>\-\w]+", v)
             else "use 16 to 128 letters, digits or !&#$^<>- (ElastiCache's AUTH rules)", secret=True),
@@ -216,6 +271,7 @@ class EnvConfig:
     vpc_cidr: str
     az_count: int
     nat_strategy: str
+    nat_type: str
     flow_log_retention_days: int
     interface_endpoints: list[str]
     eks_service_cidr: str
@@ -227,32 +283,56 @@ class EnvConfig:
     system_node_capacity_type: str
     system_nodes_min: int
     system_nodes_max: int
-    gpu_instance_types: list[str]
+    gpu_instance_families: list[str]
     gpu_capacity_type: str
-    gpu_min_size: int
-    gpu_max_size: int
+    gpu_max_gpus: int
+    gpu_max_vcpus: int
+    gpu_max_memory_gib: int
+    burst_max_vcpus: int
+    burst_max_memory_gib: int
+    chat_model_min_replicas: int
     postgres_instance_class: str
     postgres_multi_az: bool
     postgres_backup_retention_days: int
     postgres_allocated_storage_gb: int
     postgres_max_allocated_storage_gb: int
     postgres_performance_insights: bool
+    postgres_shared_instance: bool
     redis_node_type: str
     redis_node_count: int
     release_tag: str
+    deploy_by_digest: bool
     api_replicas: int
     api_max_replicas: int
     fargate_min_tasks: int
     fargate_max_tasks: int
+    fargate_spot: bool
     cloud_run_min_instances: int
     cloud_run_max_instances: int
     certificate_arn: str
+    cross_region_dr: bool
+    dr_region: str
+    replication_time_control: bool
+    s3_access_logs: bool
+    access_log_retention_days: int
     protect_stateful: bool
     monthly_budget_usd: int
     gcp_monthly_budget_usd: int
     alert_emails: list[str]
     gcp_billing_account: str
+    availability_slo_percent: str
+    rag_p95_latency_ms: int
+    chat_p95_latency_ms: int
+    trace_sampling_percent: int
+    ecs_otlp_load_balancer: bool
+    grafana_workspace: bool
     redis_auth_token: pulumi.Output[str]
+
+    @property
+    def slo(self) -> "Slo":
+        """The service level objectives the alert thresholds read."""
+        return Slo(availability_percent=float(self.availability_slo_percent),
+                   rag_p95_latency_ms=self.rag_p95_latency_ms, chat_p95_latency_ms=self.chat_p95_latency_ms)
 
     @property
     def tags(self) -> dict[str, str]:
@@ -260,10 +340,24 @@ class EnvConfig:
         return {"Environment": self.stack}
 
 
+@dataclass(frozen=True)
+class Slo:
+    """Service level objectives of one environment (docs/runbook.md, section 10)."""
+
+    availability_percent: float
+    rag_p95_latency_ms: int
+    chat_p95_latency_ms: int
+
+    @property
+    def error_budget(self) -> float:
+        """Share of requests allowed to fail: 0.005 for 99.5 %."""
+        return round(1 - self.availability_percent / 100, 6)
+
+
 # Pairs whose first value must not exceed the second: (min key, max key).
 _RANGES = (
     ("systemNodesMin", "systemNodesMax"),
-    ("gpuMinSize", "gpuMaxSize"),
+    ("chatModelMinReplicas", "gpuMaxGpus"),
     ("postgresAllocatedStorageGb", "postgresMaxAllocatedStorageGb"),
     ("apiReplicas", "apiMaxReplicas"),
     ("fargateMinTasks", "fargateMaxTasks"),

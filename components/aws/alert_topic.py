@@ -12,6 +12,7 @@ from components.tagging import child_tags
 
 CLOUDWATCH = "cloudwatch.amazonaws.com"
 EVENTBRIDGE = "events.amazonaws.com"
+PROMETHEUS = "aps.amazonaws.com"
 KEY_USE_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*"]
 """What a service publishing to an SSE-KMS topic needs on its key (SNS generates the data key as the publisher)."""
 
@@ -31,6 +32,10 @@ class AlertTopicArgs:
     allow_eventbridge: bool = False
     """Also let EventBridge rules of this account publish (ECS deployment failures, GuardDuty findings...).
     Default False: only CloudWatch alarms publish, the narrowest policy."""
+
+    allow_prometheus: bool = False
+    """Also let the alert managers of this account's Amazon Managed Service for Prometheus workspaces
+    publish (``PrometheusWorkspace``). Default False: only CloudWatch alarms publish."""
 
     tags: dict[str, str] = field(default_factory=dict)
     """Extra tags on every child (the stack passes ``Environment``)."""
@@ -61,7 +66,7 @@ class AlertTopic(pulumi.ComponentResource):
         key_policy = kms.KeyPolicy(
             f"{name}-key-policy",
             key_id=key.key_id,
-            policy=policy_json(_key_statements(account, partition, args.allow_eventbridge)),
+            policy=policy_json(_key_statements(account, partition, args.allow_eventbridge, args.allow_prometheus)),
             opts=pulumi.ResourceOptions(parent=self),
         )
         topic = sns.Topic(
@@ -80,6 +85,7 @@ class AlertTopic(pulumi.ComponentResource):
                 {"Sid": "AlarmServicesPublish", "Effect": "Allow", "Principal": {"Service": services},
                  "Action": "sns:Publish", "Resource": arn,
                  "Condition": {"StringEquals": {"aws:SourceAccount": account}}},
+                *([_prometheus_publishes(arn, account, partition)] if args.allow_prometheus else []),
                 deny_insecure_transport("sns", [arn]),
             ])),
             opts=pulumi.ResourceOptions(parent=self),
@@ -92,7 +98,7 @@ class AlertTopic(pulumi.ComponentResource):
         self.register_outputs({"topic_arn": self.topic_arn, "kms_key_arn": self.kms_key_arn})
 
 
-def _key_statements(account: str, partition: str, allow_eventbridge: bool) -> list[dict]:
+def _key_statements(account: str, partition: str, allow_eventbridge: bool, allow_prometheus: bool) -> list[dict]:
     # In a key policy "Resource": "*" means this key only.
     statements = [
         # The account manages and uses the key through IAM policies; listed actions, never "kms:*".
@@ -106,7 +112,19 @@ def _key_statements(account: str, partition: str, allow_eventbridge: bool) -> li
         # event. The topic policy still admits only this account's rules, and the key alone publishes nothing.
         statements.append({"Sid": "EventBridgeEncryptsEvents", "Effect": "Allow", "Principal": {"Service": EVENTBRIDGE},
                            "Action": KEY_USE_ACTIONS, "Resource": "*"})
+    if allow_prometheus:
+        statements.append({"Sid": "PrometheusEncryptsAlerts", "Effect": "Allow", "Principal": {"Service": PROMETHEUS},
+                           "Action": KEY_USE_ACTIONS, "Resource": "*",
+                           "Condition": {"StringEquals": {"aws:SourceAccount": account}}})
     return statements
+
+
+def _prometheus_publishes(topic_arn: str, account: str, partition: str) -> dict:
+    # The AMP alert manager reads the topic's attributes before publishing; only this account's workspaces.
+    return {"Sid": "PrometheusAlertManagersPublish", "Effect": "Allow", "Principal": {"Service": PROMETHEUS},
+            "Action": ["sns:Publish", "sns:GetTopicAttributes"], "Resource": topic_arn,
+            "Condition": {"StringEquals": {"aws:SourceAccount": account},
+                          "ArnLike": {"aws:SourceArn": f"arn:{partition}:aps:*:{account}:workspace/*"}}}
 
 
 def _slug(address: str) -> str:

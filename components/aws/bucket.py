@@ -1,10 +1,13 @@
 """Bucket: a private, versioned, KMS-encrypted, TLS-only S3 bucket with lifecycle hygiene."""
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pulumi
 from pulumi_aws import elb, get_caller_identity, s3
 
+from components.aws.bucket_replication import BucketReplicationArgs, replicate_into, validate_replication
 from components.aws.data_helpers import (
     access_policy_json,
     check_kms_key_arn,
@@ -54,6 +57,11 @@ class BucketArgs:
     ``[<log prefix>/]AWSLogs/<this account>/``, so each load balancer may use its own prefix (``FargateAlbService``
     uses its name). Pair it with ``object_expiration_days`` to bound how long logs are kept."""
 
+    replication: BucketReplicationArgs | None = None
+    """Cross-region replication for disaster recovery: a replica bucket in another region (its own KMS key,
+    versioning, the same public-access, ownership, TLS and lifecycle rules) and a least-privilege replication
+    role. Default none: one region. See :class:`BucketReplicationArgs` for its options and costs."""
+
     protect: bool = False
     """Pulumi ``protect`` on the bucket and its key (S3 has no deletion protection; ``force_destroy`` stays off,
     so a bucket with objects cannot be deleted anyway)."""
@@ -67,7 +75,7 @@ class Bucket(pulumi.ComponentResource):
 
     Public access blocked (all four settings), ACLs disabled (bucket owner enforced), default encryption
     SSE-KMS with a Bucket Key, versioning on, non-TLS and pre-TLS-1.2 requests denied, noncurrent
-    versions and incomplete uploads expired, optional server access logging.
+    versions and incomplete uploads expired, optional server access logging and cross-region replication.
     """
 
     bucket_name: pulumi.Output[str]
@@ -78,6 +86,10 @@ class Bucket(pulumi.ComponentResource):
     """Regional endpoint host name (for CloudFront origins and VPC endpoint clients)."""
     kms_key_arn: pulumi.Output[str] | None
     """Key encrypting the objects (None for an access-log target, which uses SSE-S3)."""
+    replica_bucket_name: pulumi.Output[str] | None
+    """Name of the replica bucket in the DR region (None without ``replication``): restore or fail over from it."""
+    replica_bucket_arn: pulumi.Output[str] | None
+    """ARN of the replica bucket (None without ``replication``)."""
     read_policy_json: pulumi.Output[str]
     """IAM policy to read: ``s3:ListBucket`` on the bucket, ``s3:GetObject`` on its objects, ``kms:Decrypt``."""
     write_policy_json: pulumi.Output[str]
@@ -97,51 +109,12 @@ class Bucket(pulumi.ComponentResource):
             tags=child_tags(f"{name}-bucket", tags),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        public_access = s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=self._child(),
-        )
-        # ACLs off: objects belong to the bucket owner whoever uploads them; access is decided by policy only.
-        s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=bucket.id,
-            rule=s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=self._child(),
-        )
-
         key_arn = None
         if not (args.access_log_target or args.load_balancer_log_target):
             key_arn = args.kms_key_arn
             if key_arn is None:
                 key_arn = rotating_key(f"{name}-key", f"S3 bucket {name}: default object encryption", tags, self,
                                        args.protect).arn
-        by_default = (
-            s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                sse_algorithm="aws:kms", kms_master_key_id=key_arn)
-            if key_arn is not None
-            else s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                sse_algorithm="AES256")
-        )
-        s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=bucket.id,
-            rules=[s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=by_default, bucket_key_enabled=key_arn is not None)],
-            opts=self._child(),
-        )
-        versioning = s3.BucketVersioning(
-            f"{name}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=self._child(),
-        )
-        self._lifecycle(bucket, versioning, args)
-
         statements = []
         if args.access_log_target or args.load_balancer_log_target:
             invoke = pulumi.InvokeOptions(parent=self)
@@ -150,24 +123,13 @@ class Bucket(pulumi.ComponentResource):
                 statements += _s3_log_delivery(account)
             if args.load_balancer_log_target:
                 statements += _load_balancer_log_delivery(account, elb.get_service_account(opts=invoke).arn)
-        s3.BucketPolicy(
-            f"{name}-policy",
-            bucket=bucket.id,
-            policy=bucket.arn.apply(lambda arn: policy_json(_bucket_statements(arn) + [
-                {**statement, "Resource": [arn + path for path in statement["Resource"]]}
-                for statement in statements])),
-            # S3 rejects concurrent bucket-policy and public-access-block writes (OperationAborted).
-            opts=self._child(depends_on=[public_access]),
-        )
+        versioning = self._harden(name, bucket, key_arn, statements, args)
         if args.access_log_bucket is not None:
-            s3.BucketLogging(
-                f"{name}-logging",
-                bucket=bucket.id,
-                target_bucket=args.access_log_bucket,
-                target_prefix=f"{name}/",
-                opts=self._child(),
-            )
+            self._log_access(name, bucket, args.access_log_bucket)
 
+        self.replica_bucket_name = self.replica_bucket_arn = None
+        if args.replication is not None:
+            self._replicate(bucket, key_arn, versioning, args)
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn
         self.bucket_regional_domain_name = bucket.bucket_regional_domain_name
@@ -184,6 +146,8 @@ class Bucket(pulumi.ComponentResource):
                 "bucket_name": self.bucket_name,
                 "bucket_arn": self.bucket_arn,
                 "kms_key_arn": self.kms_key_arn,
+                "replica_bucket_name": self.replica_bucket_name,
+                "replica_bucket_arn": self.replica_bucket_arn,
                 "read_policy_json": self.read_policy_json,
                 "write_policy_json": self.write_policy_json,
             }
@@ -192,7 +156,91 @@ class Bucket(pulumi.ComponentResource):
     def _child(self, **kwargs) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **kwargs)
 
-    def _lifecycle(self, bucket: s3.Bucket, versioning: s3.BucketVersioning, args: BucketArgs) -> None:
+    def _harden(self, prefix: str, bucket: s3.Bucket, key_arn: pulumi.Input[str] | None, statements: list[dict],
+                args: BucketArgs, provider: pulumi.ProviderResource | None = None) -> s3.BucketVersioning:
+        """Public access blocked, ACLs off, default encryption, versioning, lifecycle and the TLS-only policy of
+        ``bucket`` (children named ``<prefix>-...``, created through ``provider``); returns the versioning."""
+        child = functools.partial(self._child, provider=provider)
+        public_access = s3.BucketPublicAccessBlock(
+            f"{prefix}-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child(),
+        )
+        # ACLs off: objects belong to the bucket owner whoever uploads them; access is decided by policy only.
+        s3.BucketOwnershipControls(
+            f"{prefix}-ownership",
+            bucket=bucket.id,
+            rule=s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=child(),
+        )
+        by_default = (
+            s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                sse_algorithm="aws:kms", kms_master_key_id=key_arn)
+            if key_arn is not None
+            else s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                sse_algorithm="AES256")
+        )
+        s3.BucketServerSideEncryptionConfiguration(
+            f"{prefix}-encryption",
+            bucket=bucket.id,
+            rules=[s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=by_default, bucket_key_enabled=key_arn is not None)],
+            opts=child(),
+        )
+        versioning = s3.BucketVersioning(
+            f"{prefix}-versioning",
+            bucket=bucket.id,
+            versioning_configuration=s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=child(),
+        )
+        self._lifecycle(prefix, bucket, versioning, args, child)
+        s3.BucketPolicy(
+            f"{prefix}-policy",
+            bucket=bucket.id,
+            policy=bucket.arn.apply(lambda arn: policy_json(_bucket_statements(arn) + [
+                {**statement, "Resource": [arn + path for path in statement["Resource"]]}
+                for statement in statements])),
+            # S3 rejects concurrent bucket-policy and public-access-block writes (OperationAborted).
+            opts=child(depends_on=[public_access]),
+        )
+        return versioning
+
+    def _log_access(self, prefix: str, bucket: s3.Bucket, target_bucket: pulumi.Input[str],
+                    provider: pulumi.ProviderResource | None = None) -> None:
+        s3.BucketLogging(
+            f"{prefix}-logging",
+            bucket=bucket.id,
+            target_bucket=target_bucket,
+            target_prefix=f"{prefix}/",
+            opts=self._child(provider=provider),
+        )
+
+    def _replicate(self, source: s3.Bucket, source_key_arn: pulumi.Input[str], source_versioning: s3.BucketVersioning,
+                   args: BucketArgs) -> None:
+        """A replica bucket in the DR region (own key, same hardening) and the rule copying every object to it."""
+        replication, prefix = args.replication, f"{self._name}-replica"
+        replica = s3.Bucket(
+            f"{prefix}-bucket",
+            force_destroy=False,
+            tags=child_tags(f"{prefix}-bucket", args.tags),
+            opts=self._child(protect=args.protect, provider=replication.provider),
+        )
+        replica_key = rotating_key(f"{prefix}-key", f"S3 bucket {prefix}: replica object encryption", args.tags,
+                                   self, args.protect, replication.provider)
+        replica_versioning = self._harden(prefix, replica, replica_key.arn, [], args, replication.provider)
+        if replication.access_log_bucket is not None:
+            self._log_access(prefix, replica, replication.access_log_bucket, replication.provider)
+        replicate_into(self._name, self, source=source, source_key_arn=source_key_arn, replica=replica,
+                       replica_key_arn=replica_key.arn, replication=replication, tags=args.tags,
+                       depends_on=[source_versioning, replica_versioning])
+        self.replica_bucket_name, self.replica_bucket_arn = replica.bucket, replica.arn
+
+    def _lifecycle(self, prefix: str, bucket: s3.Bucket, versioning: s3.BucketVersioning, args: BucketArgs,
+                   child: Callable[..., pulumi.ResourceOptions]) -> None:
         every_object = s3.BucketLifecycleConfigurationRuleFilterArgs(prefix="")
         rules = [
             s3.BucketLifecycleConfigurationRuleArgs(
@@ -220,11 +268,11 @@ class Bucket(pulumi.ComponentResource):
                 expiration=s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.object_expiration_days),
             ))
         s3.BucketLifecycleConfiguration(
-            f"{self._name}-lifecycle",
+            f"{prefix}-lifecycle",
             bucket=bucket.id,
             rules=rules,
             # Noncurrent-version rules on a bucket whose versioning is not yet on are accepted but do nothing.
-            opts=self._child(depends_on=[versioning]),
+            opts=child(depends_on=[versioning]),
         )
 
 
@@ -288,3 +336,10 @@ def _validate(name: str, args: BucketArgs) -> None:
             "kms_key_arn is set but access_log_target=True: S3 cannot deliver access logs into an SSE-KMS "
             "bucket, so a log target uses SSE-S3; drop kms_key_arn or access_log_target."
         )
+    if args.replication is not None:
+        if args.access_log_target or args.load_balancer_log_target:
+            raise ValueError(
+                "replication is set on a log target (access_log_target or load_balancer_log_target): replication "
+                "copies SSE-KMS data buckets; logs stay in their region, so drop replication."
+            )
+        validate_replication(name, args.replication)

@@ -11,7 +11,7 @@ Trust is the OIDC token's ``aud`` (``sts.amazonaws.com``) and ``sub`` claims, ma
 How far ``pulumi up`` reaches (no ``*`` action anywhere):
 
 * only the services the platform's resources belong to (:data:`DEPLOY_SERVICES`; a test keeps the list equal
-  to what the stacks' plans create), and only in the environment's region;
+  to what the stacks' plans create), and only in the environment's region and its DR region;
 * IAM only on roles, policies and instance profiles named ``<env>-*`` (the stacks' logical names, which
   Pulumi auto-names from) and the EKS OIDC providers; ``iam:PassRole`` only of those roles and only to the
   services that take them;
@@ -33,8 +33,8 @@ from components.tagging import child_tags
 
 AUDIENCE = "sts.amazonaws.com"
 
-DEPLOY_SERVICES = ("application-autoscaling", "autoscaling", "budgets", "cloudwatch", "codebuild", "ec2", "ecr",
-                   "ecs", "eks", "elasticache", "elasticloadbalancing", "events", "kms", "logs", "rds",
+DEPLOY_SERVICES = ("application-autoscaling", "aps", "autoscaling", "budgets", "cloudwatch", "codebuild", "ec2", "ecr",
+                   "ecs", "eks", "elasticache", "elasticloadbalancing", "events", "grafana", "kms", "logs", "rds",
                    "s3", "secretsmanager", "sns", "sqs", "ssm")
 """AWS services whose resources the stacks create (IAM and STS are handled apart)."""
 
@@ -43,7 +43,8 @@ GLOBAL_SERVICES = ("budgets",)
 
 PASS_ROLE_SERVICES = ("ec2.amazonaws.com", "eks.amazonaws.com", "ecs-tasks.amazonaws.com",
                       "codebuild.amazonaws.com", "rds.amazonaws.com", "monitoring.rds.amazonaws.com",
-                      "application-autoscaling.amazonaws.com", "ecs.amazonaws.com", "vpc-flow-logs.amazonaws.com")
+                      "application-autoscaling.amazonaws.com", "ecs.amazonaws.com", "vpc-flow-logs.amazonaws.com",
+                      "s3.amazonaws.com", "grafana.amazonaws.com", "events.amazonaws.com")
 """Services the stacks hand a role to (node groups, the EKS control plane, ECS tasks, RDS monitoring...)."""
 
 ADMIN_POLICIES = ("AdministratorAccess", "IAMFullAccess", "PowerUserAccess")
@@ -63,13 +64,17 @@ class GithubCiIdentityArgs:
     """Environments (= stacks = GitHub environments) deployed from this AWS account, e.g. ``["dev"]``."""
 
     region: str
-    """The one region deploys may touch (besides the global budgets API)."""
+    """The environment's region: deploys touch it (and the global budgets API)."""
 
     state_bucket_name: str
     """The Pulumi state bucket (``genai-infra bootstrap``); previews read it, deploys write it."""
 
     secrets_kms_key_arn: str
     """The KMS key of the Pulumi secrets provider; both roles decrypt stack secrets with it."""
+
+    dr_region: str | None = None
+    """A second region deploys may touch: where the tier replicates for disaster recovery (``drRegion``, prod);
+    default none."""
 
     oidc_provider_arn: str | None = None
     """An existing GitHub OIDC provider of the account; default none: one is created (one per account)."""
@@ -206,7 +211,7 @@ def deploy_policy(scope: _Scope, env: str) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": [
         *_state_statements(scope, write=True),
         {"Sid": "PlatformServices", "Effect": "Allow", "Action": [f"{service}:*" for service in regional],
-         "Resource": "*", "Condition": {"StringEquals": {"aws:RequestedRegion": args.region}}},
+         "Resource": "*", "Condition": {"StringEquals": {"aws:RequestedRegion": _regions(args)}}},
         {"Sid": "Budgets", "Effect": "Allow", "Action": [f"{service}:*" for service in GLOBAL_SERVICES],
          "Resource": scope.arn("budgets", "budget/*")},
         {"Sid": "EnvironmentIam", "Effect": "Allow", "Action": ["iam:*"], "Resource": iam_resources},
@@ -235,11 +240,16 @@ def deploy_policy(scope: _Scope, env: str) -> dict[str, Any]:
     ]}
 
 
+def _regions(args: GithubCiIdentityArgs) -> str | list[str]:
+    return [args.region, args.dr_region] if args.dr_region else args.region
+
+
 def _validate(args: GithubCiIdentityArgs) -> None:
     check_repository(args.repository)
     check_environments(args.environments)
-    if not _REGION.match(args.region):
-        raise ValueError(f"region={args.region!r} is not an AWS region: use e.g. 'us-east-1'.")
+    for argument, region in (("region", args.region), ("dr_region", args.dr_region)):
+        if region is not None and not _REGION.match(region):
+            raise ValueError(f"{argument}={region!r} is not an AWS region: use e.g. 'us-east-1'.")
     if not _ARN.match(args.secrets_kms_key_arn):
         raise ValueError(f"secrets_kms_key_arn={args.secrets_kms_key_arn!r} is not an ARN: use the key ARN "
                          "`genai-infra bootstrap` printed (arn:aws:kms:<region>:<account>:key/<id>).")

@@ -1,7 +1,10 @@
 """Cluster add-ons installed with Helm on an :class:`EksCluster`.
 
-* :class:`ClusterAddons`: the cluster autoscaler and the AWS Load Balancer Controller, each with its own
-  least-privilege IRSA role, and metrics-server (the CPU figures every HorizontalPodAutoscaler reads).
+* :class:`ClusterAddons`: the AWS Load Balancer Controller with its own least-privilege IRSA role, metrics-server
+  (the CPU figures every HorizontalPodAutoscaler reads) and, optionally, the cluster autoscaler: the
+  no-Karpenter option for :class:`GpuNodePool` managed node groups. Clusters with
+  :class:`components.aws.karpenter.Karpenter` turn it off (``cluster_autoscaler=False``): two autoscalers
+  would fight over the same pending pods.
 * :class:`NvidiaDevicePlugin`: advertises ``nvidia.com/gpu`` on GPU nodes. Install it once per cluster
   when a :class:`GpuNodePool` uses ``AL2023_x86_64_NVIDIA`` (``GpuNodePool.needs_device_plugin``).
   Bottlerocket NVIDIA AMIs (and EKS Auto Mode) ship the plugin already: skip it there, or two plugins
@@ -79,8 +82,9 @@ class ClusterAddonsArgs:
     """The cluster to install into (its Kubernetes provider, name, OIDC provider and VPC are used)."""
 
     cluster_autoscaler: bool = True
-    """Install the cluster autoscaler: it grows node groups for pending pods and removes idle nodes,
-    which is what lets GPU pools sit at zero."""
+    """Install the cluster autoscaler: it grows managed node groups for pending pods and removes idle nodes, which
+    is what lets a :class:`GpuNodePool` sit at zero. Set False when Karpenter provisions the capacity (the stacks
+    do): scale-from-zero of managed node groups is fragile (kubernetes/autoscaler#8799)."""
 
     cluster_autoscaler_chart_version: str = CLUSTER_AUTOSCALER_CHART.version
     """Version of the ``cluster-autoscaler`` chart."""

@@ -45,11 +45,12 @@ def check_kms_key_arn(argument: str, value: Any) -> None:
 
 
 def rotating_key(name: str, description: str, tags: Mapping[str, str], parent: pulumi.Resource,
-                 protect: bool) -> kms.Key:
+                 protect: bool, provider: pulumi.ProviderResource | None = None) -> kms.Key:
     """A customer-managed symmetric key with yearly rotation and the longest deletion window.
 
     The default key policy delegates to IAM in this account, so workload roles get ``kms:Decrypt``
-    through the policy JSON the components publish, not through key policy edits.
+    through the policy JSON the components publish, not through key policy edits. ``provider`` creates the
+    key in another region (a disaster-recovery copy needs a key in its own region).
     """
     return kms.Key(
         name,
@@ -57,7 +58,7 @@ def rotating_key(name: str, description: str, tags: Mapping[str, str], parent: p
         enable_key_rotation=True,  # checkov CKV_AWS_7
         deletion_window_in_days=30,  # the maximum: a mistaken deletion can be cancelled for a month
         tags=child_tags(name, tags),
-        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect, provider=provider),
     )
 
 

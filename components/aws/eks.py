@@ -162,6 +162,8 @@ class EksCluster(pulumi.ComponentResource):
     """The Kubernetes minor version the cluster runs."""
     kubeconfig: pulumi.Output[str]
     """Kubeconfig (JSON, secret) that authenticates with ``aws eks get-token``."""
+    endpoint: pulumi.Output[str]
+    """URL of the Kubernetes API server (private unless ``endpoint_public_access``), read from the kubeconfig."""
     oidc_provider_arn: pulumi.Output[str]
     """ARN of the cluster's IAM OIDC provider, for IRSA trust policies."""
     oidc_provider_url: pulumi.Output[str]
@@ -233,6 +235,7 @@ class EksCluster(pulumi.ComponentResource):
         self.oidc_provider_url = cluster.oidc_provider_url
         self.cluster_security_group_id = cluster.cluster_security_group_id
         self.kubeconfig = pulumi.Output.secret(cluster.kubeconfig_json)
+        self.endpoint = cluster.kubeconfig_json.apply(lambda text: json.loads(text)["clusters"][0]["cluster"]["server"])
         self.private_subnet_ids, self.vpc_id = args.private_subnet_ids, args.vpc_id
         self.node_volume_kms_key_arn = args.node_volume_kms_key_arn
 

@@ -10,6 +10,7 @@ from components.aws.limits import check_log_retention
 from components.validation import check_range
 
 if TYPE_CHECKING:
+    from components.aws.fargate_load_balancer import LoadBalancerArgs
     from components.aws.fargate_service import FargateAlbServiceArgs
 
 TLS13_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -56,6 +57,46 @@ def _validate_network(args: "FargateAlbServiceArgs") -> None:
     if len(args.private_subnet_ids) < 2:
         raise ValueError(f"private_subnet_ids has {len(args.private_subnet_ids)} subnet(s): "
                          "pass at least two, in different zones, so tasks survive a zone outage.")
+    if args.load_balancer is None:
+        validate_load_balancer(args)
+        if args.path_patterns != ["/*"]:
+            raise ValueError(f"path_patterns={args.path_patterns} needs load_balancer: a service's own load "
+                             "balancer sends it every path; pass a SharedAlb to serve only some.")
+    else:
+        _validate_shared_load_balancer(args)
+    check_range("deregistration_delay_seconds", args.deregistration_delay_seconds, 0, 3600)
+    check_range("health_check_interval_seconds", args.health_check_interval_seconds, 5, 300)
+    if args.health_check_grace_period_seconds < 0:
+        raise ValueError(f"health_check_grace_period_seconds={args.health_check_grace_period_seconds} "
+                         "is negative: use 0 or more.")
+    for port in args.egress_vpc_ports:
+        if not 1 <= port <= 65535:
+            raise ValueError(f"egress_vpc_ports contains {port}: use TCP ports 1 to 65535.")
+
+
+def _validate_shared_load_balancer(args: "FargateAlbServiceArgs") -> None:
+    _check_ipv4_cidr("vpc_cidr_block", args.vpc_cidr_block)
+    # The shared ALB's own settings live on the SharedAlb; a value here would be silently ignored.
+    for argument in ("certificate_arn", "access_logs_bucket", "allowed_cidrs"):
+        if getattr(args, argument) is not None:
+            raise ValueError(f"{argument} is set, but the service joins load_balancer: set it on the SharedAlb.")
+    if not args.internal or args.deletion_protection:
+        argument = "internal=False" if not args.internal else "deletion_protection=True"
+        raise ValueError(f"{argument} is set, but the service joins load_balancer: set it on the SharedAlb.")
+    if not args.path_patterns or len(args.path_patterns) > 5:
+        raise ValueError(f"path_patterns={args.path_patterns} must list 1 to 5 patterns (an ALB rule's limit).")
+    for pattern in args.path_patterns:
+        if not pattern.startswith("/"):
+            raise ValueError(f"path_patterns contains {pattern!r}: patterns start with '/', e.g. '/mlflow/*'.")
+    check_range("listener_rule_priority", args.listener_rule_priority, 1, 50000)
+
+
+def validate_load_balancer(args: "LoadBalancerArgs") -> None:
+    """Raise ``ValueError`` for the first load balancer setting (subnets, scheme, CIDRs, TLS) AWS would
+    reject or that is insecure; shared by the service's own ALB and a :class:`SharedAlb`."""
+    if len(args.private_subnet_ids) < 2:
+        raise ValueError(f"private_subnet_ids has {len(args.private_subnet_ids)} subnet(s): "
+                         "pass at least two, in different zones, so the load balancer survives a zone outage.")
     if not args.internal and len(args.public_subnet_ids) < 2:
         raise ValueError(f"public_subnet_ids has {len(args.public_subnet_ids)} subnet(s): an internet-facing "
                          "load balancer needs at least two, in different zones (or set internal=True).")
@@ -71,14 +112,6 @@ def _validate_network(args: "FargateAlbServiceArgs") -> None:
         raise ValueError(f"ssl_policy={args.ssl_policy!r} allows TLS older than 1.2 or lacks TLS 1.3: "
                          f"use an ELBSecurityPolicy-TLS13-* policy such as {TLS13_POLICY!r}.")
     check_range("idle_timeout_seconds", args.idle_timeout_seconds, 1, 4000)
-    check_range("deregistration_delay_seconds", args.deregistration_delay_seconds, 0, 3600)
-    check_range("health_check_interval_seconds", args.health_check_interval_seconds, 5, 300)
-    if args.health_check_grace_period_seconds < 0:
-        raise ValueError(f"health_check_grace_period_seconds={args.health_check_grace_period_seconds} "
-                         "is negative: use 0 or more.")
-    for port in args.egress_vpc_ports:
-        if not 1 <= port <= 65535:
-            raise ValueError(f"egress_vpc_ports contains {port}: use TCP ports 1 to 65535.")
 
 
 def _check_ipv4_cidr(argument: str, cidr: str) -> None:

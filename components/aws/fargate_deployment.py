@@ -37,12 +37,15 @@ def ecs_service(children: Children, args: "FargateAlbServiceArgs", cluster_arn: 
         # start a deploy into the group that is serving traffic.
         ignore.append("loadBalancers")
     name = children.name("service")
+    # Spot is a capacity-provider strategy; ECS accepts either a strategy or a launch type, never both.
+    placement = {"capacity_provider_strategies": [ecs.ServiceCapacityProviderStrategyArgs(
+        capacity_provider="FARGATE_SPOT", weight=1)]} if args.fargate_spot else {"launch_type": "FARGATE"}
     return ecs.Service(
         name,
         cluster=cluster_arn,
         task_definition=task_definition.arn,
         desired_count=args.min_tasks,
-        launch_type="FARGATE",
+        **placement,
         platform_version="LATEST",
         network_configuration=ecs.ServiceNetworkConfigurationArgs(
             subnets=args.private_subnet_ids,

@@ -1,17 +1,24 @@
-"""Load balancer of a :class:`~components.aws.fargate_service.FargateAlbService`: the ALB, its
-target groups, its listeners and, for traffic-shifting deploys, the production listener rule."""
+"""Load balancer of a :class:`~components.aws.fargate_service.FargateAlbService` (or of a
+:class:`~components.aws.fargate_shared_alb.SharedAlb` several services share): the ALB, its target
+groups, its listeners and the listener rules - the production rule of traffic-shifting deploys and,
+on a shared ALB, the rule forwarding a service's paths."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Union
 
 import pulumi
-from pulumi_aws import ec2, lb
+from pulumi_aws import lb
 
 from components.aws.fargate_children import Children
 
 if TYPE_CHECKING:
     from components.aws.fargate_service import FargateAlbServiceArgs
+    from components.aws.fargate_shared_alb import SharedAlbArgs
 
 HTTPS_PORT, HTTP_PORT = 443, 80
+ALL_PATHS = ["/*"]
+
+LoadBalancerArgs = Union["FargateAlbServiceArgs", "SharedAlbArgs"]
+"""Both carry the load balancer's own settings under the same names (subnets, scheme, TLS, logs)."""
 
 
 def target_group(children: Children, suffix: str, args: "FargateAlbServiceArgs") -> lb.TargetGroup:
@@ -40,7 +47,7 @@ def target_group(children: Children, suffix: str, args: "FargateAlbServiceArgs")
     )
 
 
-def load_balancer(children: Children, args: "FargateAlbServiceArgs", alb_sg: ec2.SecurityGroup) -> lb.LoadBalancer:
+def load_balancer(children: Children, args: LoadBalancerArgs, security_group_id: pulumi.Input[str]) -> lb.LoadBalancer:
     """The application load balancer, internal unless ``args.internal`` is false."""
     name = children.name("alb")
     access_logs = None
@@ -52,7 +59,7 @@ def load_balancer(children: Children, args: "FargateAlbServiceArgs", alb_sg: ec2
         load_balancer_type="application",
         internal=args.internal,
         subnets=args.private_subnet_ids if args.internal else args.public_subnet_ids,
-        security_groups=[alb_sg.id],
+        security_groups=[security_group_id],
         # Requests with malformed headers are a request-smuggling vector; the app never needs them.
         drop_invalid_header_fields=True,
         idle_timeout=args.idle_timeout_seconds,
@@ -63,11 +70,10 @@ def load_balancer(children: Children, args: "FargateAlbServiceArgs", alb_sg: ec2
     )
 
 
-def listeners(children: Children, args: "FargateAlbServiceArgs", alb: lb.LoadBalancer,
-              target_group: lb.TargetGroup) -> tuple[lb.Listener, list[lb.Listener]]:
+def listeners(children: Children, args: LoadBalancerArgs, alb: lb.LoadBalancer,
+              forward: lb.ListenerDefaultActionArgs) -> tuple[lb.Listener, list[lb.Listener]]:
     """``(listener serving the app, all listeners)``: HTTPS plus an HTTP redirect with a certificate,
-    else plain HTTP (with a warning)."""
-    forward = lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)
+    else plain HTTP (with a warning). ``forward`` is the serving listener's default action."""
     http_name = children.name("http")
     if args.certificate_arn is None:
         pulumi.log.warn(
@@ -104,27 +110,52 @@ def listeners(children: Children, args: "FargateAlbServiceArgs", alb: lb.LoadBal
     return https, [https, http]
 
 
-def production_rule(children: Children, listener: lb.Listener,
-                    target_groups: list[lb.TargetGroup]) -> lb.ListenerRule:
+def forward_to(target_group: lb.TargetGroup) -> lb.ListenerDefaultActionArgs:
+    """A listener's default action sending everything to ``target_group``."""
+    return lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)
+
+
+def not_found() -> lb.ListenerDefaultActionArgs:
+    """A shared listener's default action: a request no service's rule claims gets a plain 404."""
+    return lb.ListenerDefaultActionArgs(type="fixed-response", fixed_response=lb.ListenerDefaultActionFixedResponseArgs(
+        content_type="text/plain", message_body="Not found", status_code="404"))
+
+
+def forward_rule(children: Children, listener_arn: pulumi.Input[str], target_group: lb.TargetGroup,
+                 path_patterns: list[str], priority: int) -> lb.ListenerRule:
+    """On a shared ALB: the rule forwarding the service's ``path_patterns`` to its target group."""
+    return _listener_rule(children, "route", listener_arn, path_patterns, priority,
+                          lb.ListenerRuleActionArgs(type="forward", target_group_arn=target_group.arn))
+
+
+def production_rule(children: Children, listener_arn: pulumi.Input[str], target_groups: list[lb.TargetGroup],
+                    path_patterns: list[str] = ALL_PATHS, priority: int = 1) -> lb.ListenerRule:
     """The listener rule ECS re-weights between the two target groups during a traffic-shifting deploy."""
-    # ECS shifts traffic by re-weighting this rule's forward action; it must match every request
-    # so the listener's default action is never used while a deploy is under way.
-    name = children.name("production")
+    # ECS shifts traffic by re-weighting this rule's forward action; it must match every request of
+    # the service (on its own ALB: every request) so no other action serves it while a deploy is under way.
+    weighted = lb.ListenerRuleActionArgs(
+        type="forward",
+        forward=lb.ListenerRuleActionForwardArgs(target_groups=[
+            lb.ListenerRuleActionForwardTargetGroupArgs(arn=target_groups[0].arn, weight=100),
+            lb.ListenerRuleActionForwardTargetGroupArgs(arn=target_groups[1].arn, weight=0),
+        ]),
+    )
+    # The weights belong to ECS after the first deploy; resetting them would send all traffic
+    # to whichever group is idle.
+    return _listener_rule(children, "production", listener_arn, path_patterns, priority, weighted,
+                          ignore_changes=["actions"])
+
+
+def _listener_rule(children: Children, suffix: str, listener_arn: pulumi.Input[str], path_patterns: list[str],
+                   priority: int, action: lb.ListenerRuleActionArgs, **options) -> lb.ListenerRule:
+    name = children.name(suffix)
     return lb.ListenerRule(
         name,
-        listener_arn=listener.arn,
-        priority=1,
+        listener_arn=listener_arn,
+        priority=priority,
         conditions=[lb.ListenerRuleConditionArgs(
-            path_pattern=lb.ListenerRuleConditionPathPatternArgs(values=["/*"]))],
-        actions=[lb.ListenerRuleActionArgs(
-            type="forward",
-            forward=lb.ListenerRuleActionForwardArgs(target_groups=[
-                lb.ListenerRuleActionForwardTargetGroupArgs(arn=target_groups[0].arn, weight=100),
-                lb.ListenerRuleActionForwardTargetGroupArgs(arn=target_groups[1].arn, weight=0),
-            ]),
-        )],
+            path_pattern=lb.ListenerRuleConditionPathPatternArgs(values=path_patterns))],
+        actions=[action],
         tags=children.tagged(name),
-        # The weights belong to ECS after the first deploy; resetting them would send all traffic
-        # to whichever group is idle.
-        opts=children.opts(ignore_changes=["actions"]),
+        opts=children.opts(**options),
     )

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def autoscaling(children: Children, args: "FargateAlbServiceArgs", cluster_name: pulumi.Output[str],
-                service: ecs.Service, alb: lb.LoadBalancer, target_groups: list[lb.TargetGroup]) -> None:
+                service: ecs.Service, alb_arn_suffix: pulumi.Output[str], target_groups: list[lb.TargetGroup]) -> None:
     """The scalable target of ``service`` and its CPU and request-count tracking policies."""
     name = children.name("scaling")
     target = appautoscaling.Target(
@@ -31,7 +31,7 @@ def autoscaling(children: Children, args: "FargateAlbServiceArgs", cluster_name:
     if len(target_groups) == 1:
         _tracking_policy(children, "requests", target, args.requests_per_target, {"predefined_metric_specification": {
             "predefined_metric_type": "ALBRequestCountPerTarget",
-            "resource_label": pulumi.Output.concat(alb.arn_suffix, "/", target_groups[0].arn_suffix)}})
+            "resource_label": pulumi.Output.concat(alb_arn_suffix, "/", target_groups[0].arn_suffix)}})
         return
     # With traffic shifting the serving group alternates between deploys; the predefined metric is
     # bound to one group and would read zero half the time. The busier group's count is the truth.

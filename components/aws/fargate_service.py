@@ -17,10 +17,12 @@ from components.aws.fargate_alarms import service_alarms
 from components.aws.fargate_checks import TLS13_POLICY, TRAFFIC_SHIFTING_STRATEGIES, validate
 from components.aws.fargate_children import Children
 from components.aws.fargate_deployment import ecs_service
-from components.aws.fargate_load_balancer import listeners, load_balancer, production_rule, target_group
+from components.aws.fargate_load_balancer import (ALL_PATHS, forward_rule, forward_to, listeners, load_balancer,
+                                                  production_rule, target_group)
 from components.aws.fargate_roles import task_roles
 from components.aws.fargate_scaling import autoscaling
 from components.aws.fargate_security_groups import security_groups
+from components.aws.fargate_shared_alb import SharedAlb
 from components.aws.fargate_task import log_group, task_definition
 
 DeploymentStrategy = Literal["ROLLING", "BLUE_GREEN", "CANARY", "LINEAR"]
@@ -117,6 +119,16 @@ class FargateAlbServiceArgs:
     cluster_arn: pulumi.Input[str] | None = None
     """Run in this existing cluster. Default: create a cluster with Container Insights."""
 
+    fargate_spot: bool = False
+    """Run the tasks on ``FARGATE_SPOT`` (a capacity-provider strategy instead of the ``FARGATE`` launch type):
+    ~70% cheaper, ARM64 included since September 2024 (aws.amazon.com/about-aws/whats-new/2024/09/
+    amazon-ecs-graviton-based-spot-compute-fargate), but AWS may stop a task with two minutes' notice
+    (SIGTERM; the ALB drains it) and start its replacement only when Spot capacity is there. Canary,
+    linear and blue/green deploys work unchanged. Switching it later replaces the ECS service (ECS cannot
+    move a service between a launch type and a strategy). Default ``False``: an interruption is an outage
+    for a one-task service; dev environments turn it on. With ``cluster_arn`` the cluster must have the
+    ``FARGATE_SPOT`` capacity provider (clusters this component creates have both)."""
+
     container_insights: ContainerInsights = "enabled"
     """Container Insights on a created cluster: ``enabled`` (task/service CPU, memory, network metrics;
     ~$0.50-1/task/month of custom metrics), ``enhanced`` (per-container detail, more metrics) or
@@ -134,6 +146,23 @@ class FargateAlbServiceArgs:
 
     requests_per_target: int = 1000
     """ALB requests per task per minute autoscaling keeps tasks at; size it from a load test."""
+
+    load_balancer: SharedAlb | None = None
+    """Serve behind this shared ALB instead of creating one (~$22/month saved per service): the service
+    adds a listener rule forwarding ``path_patterns`` to its target group (with a traffic-shifting
+    strategy, the production rule ECS re-weights), and its alarms read its own target groups. The
+    load balancer settings below (``internal``, ``allowed_cidrs``, ``certificate_arn``, ``ssl_policy``,
+    ``idle_timeout_seconds``, ``access_logs_bucket``, ``deletion_protection``) are then the SharedAlb's;
+    setting one of those without a default here is refused. Default ``None``: an ALB of its own."""
+
+    path_patterns: list[str] = field(default_factory=lambda: list(ALL_PATHS))
+    """With ``load_balancer``: the request paths (ALB path patterns, 1-5) this service serves, e.g.
+    ``["/mlflow", "/mlflow/*"]``; ``url`` is the load balancer's URL plus the first pattern without its
+    wildcard. The app must serve under that prefix (the ALB does not strip it). Default every path."""
+
+    listener_rule_priority: int = 100
+    """With ``load_balancer``: priority of the service's rule (1-50000, unique per listener; lower is
+    evaluated first), so a service claiming ``/*`` must come after the services with narrower paths."""
 
     internal: bool = True
     """Default ``True``: the load balancer gets private addresses only (in ``private_subnet_ids``), so
@@ -222,7 +251,8 @@ class FargateAlbService(pulumi.ComponentResource):
     """An ECS Fargate service behind an ALB with autoscaling, alarms and self-rolling-back deploys."""
 
     url: pulumi.Output[str]
-    """``https://<alb dns>`` with a certificate, else ``http://<alb dns>``."""
+    """``https://<alb dns>`` with a certificate, else ``http://<alb dns>`` (plus the path prefix on a
+    shared load balancer)."""
     load_balancer_dns_name: pulumi.Output[str]
     """DNS name of the ALB (point a Route 53 alias or CNAME at it)."""
     load_balancer_zone_id: pulumi.Output[str]
@@ -235,7 +265,8 @@ class FargateAlbService(pulumi.ComponentResource):
     target_group_arns: list[pulumi.Output[str]]
     """ARNs of the target groups (one, or two with a traffic-shifting strategy), for target-health checks."""
     cluster_arn: pulumi.Output[str]
-    """ARN of the ECS cluster the service runs in (pass it as ``cluster_arn`` to run more services there)."""
+    """ARN of the ECS cluster the service runs in (pass it as ``cluster_arn`` to run more services there;
+    it resolves once the cluster's FARGATE and FARGATE_SPOT capacity providers are attached)."""
     cluster_name: pulumi.Output[str]
     """Name of the ECS cluster the service runs in."""
     service_name: pulumi.Output[str]
@@ -253,6 +284,8 @@ class FargateAlbService(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: FargateAlbServiceArgs, opts: pulumi.ResourceOptions | None = None):
         validate(args)
+        if args.load_balancer is not None:
+            args.load_balancer.claim_priority(args.listener_rule_priority, name)
         super().__init__("genai:aws:FargateAlbService", name, None, opts)
         children = Children(parent=self, prefix=name, tags=args.tags)
         invoke = pulumi.InvokeOptions(parent=self)
@@ -261,7 +294,8 @@ class FargateAlbService(pulumi.ComponentResource):
         shifting = args.deployment_strategy in TRAFFIC_SHIFTING_STRATEGIES
 
         self.cluster_arn, self.cluster_name = _cluster(children, args)
-        alb_sg, service_sg = security_groups(children, args)
+        shared = args.load_balancer
+        alb_sg_id, service_sg = security_groups(children, args, shared.security_group_id if shared else None)
         logs = log_group(children, args)
         execution_role, task_role, role_policies = task_roles(children, args, logs, account_id, region)
         task = task_definition(children, args, logs, execution_role, task_role, region)
@@ -269,27 +303,36 @@ class FargateAlbService(pulumi.ComponentResource):
         target_groups = [target_group(children, "tg", args)]
         if shifting:
             target_groups.append(target_group(children, "tg-alt", args))
-        alb = load_balancer(children, args, alb_sg)
-        serving_listener, all_listeners = listeners(children, args, alb, target_groups[0])
-        rule = production_rule(children, serving_listener, target_groups) if shifting else None
+        if shared is None:
+            alb = load_balancer(children, args, alb_sg_id)
+            arn_suffix, dns_name, zone_id = alb.arn_suffix, alb.dns_name, alb.zone_id
+            serving_listener, routing = listeners(children, args, alb, forward_to(target_groups[0]))
+            rule = production_rule(children, serving_listener.arn, target_groups) if shifting else None
+            scheme, path = ("https" if args.certificate_arn is not None else "http"), ""
+        else:
+            arn_suffix, dns_name, zone_id = shared.arn_suffix, shared.dns_name, shared.zone_id
+            rule = (production_rule(children, shared.listener_arn, target_groups, args.path_patterns,
+                                    args.listener_rule_priority) if shifting else None)
+            routing = [rule or forward_rule(children, shared.listener_arn, target_groups[0], args.path_patterns,
+                                            args.listener_rule_priority)]
+            scheme, path = ("https" if shared.https else "http"), args.path_patterns[0].rstrip("*").rstrip("/")
 
-        alarms = service_alarms(children, args, alb, target_groups)
+        alarms = service_alarms(children, args, arn_suffix, target_groups, shared=shared is not None)
         # Tasks started before their role policies exist fail to pull or read secrets, and the circuit
-        # breaker would roll back the very first deploy.
+        # breaker would roll back the very first deploy; ECS refuses a target group no listener uses.
         service = ecs_service(children, args, self.cluster_arn, task, service_sg, target_groups, rule,
-                              alarms, depends_on=[*all_listeners, *role_policies])
-        autoscaling(children, args, self.cluster_name, service, alb, target_groups)
+                              alarms, depends_on=[*routing, *role_policies])
+        autoscaling(children, args, self.cluster_name, service, arn_suffix, target_groups)
 
-        self.load_balancer_dns_name = alb.dns_name
-        self.load_balancer_zone_id = alb.zone_id
-        scheme = "https" if args.certificate_arn is not None else "http"
-        self.url = alb.dns_name.apply(lambda dns: f"{scheme}://{dns}")
-        self.alb_arn_suffix = alb.arn_suffix
+        self.load_balancer_dns_name = dns_name
+        self.load_balancer_zone_id = zone_id
+        self.url = dns_name.apply(lambda dns: f"{scheme}://{dns}{path}")
+        self.alb_arn_suffix = arn_suffix
         self.target_group_arn_suffix = target_groups[0].arn_suffix
         self.target_group_arns = [group.arn for group in target_groups]
         self.service_name = service.name
         self.security_group_id = service_sg.id
-        self.alb_security_group_id = alb_sg.id
+        self.alb_security_group_id = alb_sg_id
         self.task_role_arn = task_role.arn
         self.log_group_name = logs.name
         self.alarm_arns = [alarm.arn for alarm in alarms]
@@ -320,4 +363,16 @@ def _cluster(children: Children, args: FargateAlbServiceArgs) -> tuple[pulumi.Ou
         tags=children.tagged(name),
         opts=children.opts(),
     )
-    return cluster.arn, cluster.name
+    # Both Fargate providers, so any service of the cluster may choose Spot; without a strategy of
+    # their own, services keep the on-demand FARGATE launch type.
+    providers = ecs.ClusterCapacityProviders(
+        children.name("capacity-providers"),
+        cluster_name=cluster.name,
+        capacity_providers=["FARGATE", "FARGATE_SPOT"],
+        default_capacity_provider_strategies=[
+            ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArgs(capacity_provider="FARGATE", weight=1)],
+        opts=children.opts(),
+    )
+    # A service placed on FARGATE_SPOT before the provider is attached fails to create.
+    ready = pulumi.Output.all(cluster.arn, cluster.name, providers.id)
+    return ready.apply(lambda values: values[0]), ready.apply(lambda values: values[1])

@@ -1,4 +1,8 @@
-"""GpuNodePool: an EKS managed node group of NVIDIA GPU instances that scales to zero."""
+"""GpuNodePool: an EKS managed node group of NVIDIA GPU instances that scales to zero.
+
+The no-Karpenter option: it needs the cluster autoscaler (``ClusterAddonsArgs(cluster_autoscaler=True)``).
+The stacks provision GPU capacity with :class:`components.aws.karpenter_node_pool.KarpenterNodePool` instead.
+"""
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING

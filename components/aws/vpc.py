@@ -5,14 +5,16 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import pulumi
-from pulumi_aws import cloudwatch, ec2, get_availability_zones, get_caller_identity, get_region, iam, rds
+from pulumi_aws import cloudwatch, ec2, get_availability_zones, get_caller_identity, get_partition, get_region, iam, rds
 
 from components.aws.cidr import MAX_ZONES, TIERS, plan_subnets, vpc_network
 from components.aws.limits import check_auto_name, check_log_retention
+from components.aws.vpc_nat_instance import GRAVITON_TYPE, NatInstanceSpec, nat_instances
 from components.tagging import child_tags
 from components.validation import check_range
 
 NatStrategy = Literal["none", "single", "one_per_az"]
+NatType = Literal["gateway", "instance"]
 
 # Subnet tags the AWS Load Balancer Controller uses to discover where to put load balancers.
 _ELB_ROLE_TAGS = {"public": {"kubernetes.io/role/elb": "1"}, "private": {"kubernetes.io/role/internal-elb": "1"}}
@@ -41,6 +43,23 @@ class VpcArgs:
     ``one_per_az``: one per zone, each zone's private subnet routes to its own (~$33/month per zone;
     survives a zone outage). Default ``single``: most environments do not need per-zone egress."""
 
+    nat_type: NatType = "gateway"
+    """What translates addresses in each zone ``nat_strategy`` picks. ``gateway``: a managed NAT gateway and its
+    Elastic IP (~$36.50/month each; scales to 100 Gbps, no maintenance). ``instance``: a ``nat_instance_type``
+    instance in a one-instance Auto Scaling group (t4g.nano: ~$3.07 + $0.64 disk + $3.65 public IPv4 a month,
+    data processing free; up to 5 Gbps burst; a replacement costs a minute or two of egress; the egress
+    address changes with it). The instance admits only the VPC, requires IMDSv2, has no SSH (Session Manager
+    only), an encrypted root volume and a status-check alarm to ``nat_alarm_actions``. Default ``gateway``:
+    the instance is for environments where ~$30/month matters more than egress availability."""
+
+    nat_instance_type: str = "t4g.nano"
+    """Graviton instance type of ``nat_type="instance"`` (the AMI is arm64 Amazon Linux 2023). t4g.nano
+    (0.5 GiB, 32 Mbps baseline, bursts to 5 Gbps) suits a dev environment's image pulls and API calls."""
+
+    nat_alarm_actions: list[pulumi.Input[str]] = field(default_factory=list)
+    """SNS topics the NAT instances' status-check alarms notify (``nat_type="instance"``). Default none:
+    Auto Scaling still replaces a failed instance, but nobody hears of it - stacks pass their alert topic."""
+
     flow_log_retention_days: int = 30
     """Retention of the VPC flow logs in CloudWatch Logs; must be a value CloudWatch accepts."""
 
@@ -52,6 +71,11 @@ class VpcArgs:
     """Interface endpoints to create in the private subnets, by service suffix (``ecr.api``, ``ecr.dkr``,
     ``sts``, ``logs``, ``secretsmanager``...). Each costs ~$7.30/month per zone; default none.
     The S3 gateway endpoint is always created: it is free and keeps S3 traffic off the NAT."""
+
+    private_subnet_tags: dict[str, str] = field(default_factory=dict)
+    """Extra tags on the private subnets only, e.g. ``{"karpenter.sh/discovery": <cluster name>}`` so Karpenter's
+    EC2NodeClass finds them. Set here rather than with a separate ``ec2.Tag``: the subnet owns its tags, and an update
+    of the subnet would remove a tag another resource added."""
 
     tags: dict[str, str] = field(default_factory=dict)
     """Extra tags on every child (the stack passes ``Environment``)."""
@@ -110,7 +134,8 @@ class Vpc(pulumi.ComponentResource):
                     cidr_block=slot.cidr,
                     availability_zone=zones[slot.zone_index],
                     map_public_ip_on_launch=False,  # nothing gets a public IP unless it asks for an EIP
-                    tags=self._tagged(subnet_name, {"Tier": slot.tier, **_ELB_ROLE_TAGS.get(slot.tier, {})}),
+                    tags=self._tagged(subnet_name, {"Tier": slot.tier, **_ELB_ROLE_TAGS.get(slot.tier, {}),
+                                                    **(args.private_subnet_tags if slot.tier == "private" else {})}),
                     opts=child,
                 )
             )
@@ -118,8 +143,8 @@ class Vpc(pulumi.ComponentResource):
         self.private_subnet_ids = [s.id for s in subnets["private"]]
         self.isolated_subnet_ids = [s.id for s in subnets["isolated"]]
 
-        nat_gateway_ids = self._public_routing(vpc, subnets["public"], args.nat_strategy)
-        route_table_ids = self._private_routing(vpc, subnets["private"], nat_gateway_ids)
+        egress_targets = self._public_routing(vpc, subnets["public"], args)
+        route_table_ids = self._private_routing(vpc, subnets["private"], egress_targets)
         route_table_ids += self._isolated_routing(vpc, subnets["isolated"])
         self._network_acls(vpc, args.cidr_block, subnets)
         self._endpoints(vpc, region, route_table_ids, subnets["private"], args)
@@ -167,7 +192,8 @@ class Vpc(pulumi.ComponentResource):
             opts=self._child(ignore_changes=["subnetIds"]),
         )
 
-    def _public_routing(self, vpc: ec2.Vpc, public: list[ec2.Subnet], strategy: NatStrategy) -> list[pulumi.Output[str]]:
+    def _public_routing(self, vpc: ec2.Vpc, public: list[ec2.Subnet], args: VpcArgs) -> list[dict[str, pulumi.Output[str]]]:
+        """The public route table, and the NAT of each NAT zone as the private routes' target arguments."""
         if not public:
             return []
         name = self._name
@@ -179,7 +205,16 @@ class Vpc(pulumi.ComponentResource):
             ec2.RouteTableAssociation(f"{name}-public-{index}", route_table_id=table.id, subnet_id=subnet.id,
                                       opts=self._child())
 
-        nat_subnets = {"none": [], "single": public[:1], "one_per_az": public}[strategy]
+        nat_subnets = {"none": [], "single": public[:1], "one_per_az": public}[args.nat_strategy]
+        if args.nat_type == "instance" and nat_subnets:
+            invoke = pulumi.InvokeOptions(parent=self)
+            spec = NatInstanceSpec(vpc_name=name, vpc_id=vpc.id, vpc_cidr=args.cidr_block,
+                                   instance_type=args.nat_instance_type, alarm_actions=args.nat_alarm_actions,
+                                   tags=self._tags, parent=self)
+            interfaces = nat_instances(spec, nat_subnets, get_region(opts=invoke).region,
+                                       get_caller_identity(opts=invoke).account_id,
+                                       get_partition(opts=invoke).partition)
+            return [{"network_interface_id": interface} for interface in interfaces]
         nat_ids = []
         for index, subnet in enumerate(nat_subnets):
             eip = ec2.Eip(f"{name}-nat-{index}", domain="vpc", tags=self._tagged(f"{name}-nat-{index}"),
@@ -192,21 +227,21 @@ class Vpc(pulumi.ComponentResource):
                 tags=self._tagged(f"{name}-nat-{index}"),
                 opts=self._child(depends_on=[igw]),
             )
-            nat_ids.append(nat.id)
+            nat_ids.append({"nat_gateway_id": nat.id})
         return nat_ids
 
     def _private_routing(self, vpc: ec2.Vpc, private: list[ec2.Subnet],
-                         nat_gateway_ids: list[pulumi.Output[str]]) -> list[pulumi.Output[str]]:
-        # One table per zone whatever the NAT strategy, so switching single <-> one_per_az only
-        # re-points routes instead of replacing tables and associations.
+                         egress_targets: list[dict[str, pulumi.Output[str]]]) -> list[pulumi.Output[str]]:
+        # One table per zone whatever the NAT strategy, so switching single <-> one_per_az (or gateway
+        # <-> instance) only re-points routes instead of replacing tables and associations.
         table_ids = []
         for index, subnet in enumerate(private):
             table_name = f"{self._name}-private-{index}"
             table = ec2.RouteTable(table_name, vpc_id=vpc.id, tags=self._tagged(table_name), opts=self._child())
             ec2.RouteTableAssociation(table_name, route_table_id=table.id, subnet_id=subnet.id, opts=self._child())
-            if nat_gateway_ids:
+            if egress_targets:
                 ec2.Route(f"{table_name}-egress", route_table_id=table.id, destination_cidr_block="0.0.0.0/0",
-                          nat_gateway_id=nat_gateway_ids[index % len(nat_gateway_ids)], opts=self._child())
+                          **egress_targets[index % len(egress_targets)], opts=self._child())
             table_ids.append(table.id)
         return table_ids
 
@@ -359,6 +394,15 @@ def _validate(name: str, args: VpcArgs) -> None:
             f"nat_strategy={args.nat_strategy!r} needs the public and private tiers, got tiers={args.tiers}: "
             "add them or set nat_strategy='none'."
         )
+    if args.nat_type not in ("gateway", "instance"):
+        raise ValueError(f"nat_type={args.nat_type!r} is not a NAT type: use 'gateway' or 'instance'.")
+    if args.nat_type == "instance":
+        if not GRAVITON_TYPE.match(args.nat_instance_type):
+            raise ValueError(
+                f"nat_instance_type={args.nat_instance_type!r} is not a Graviton instance type: the NAT instance "
+                "boots the arm64 Amazon Linux 2023 AMI, use a type such as 't4g.nano'."
+            )
+        check_auto_name(name, "-nat-instance", 64, "NAT instance IAM role")
     check_log_retention("flow_log_retention_days", args.flow_log_retention_days)
     if args.interface_endpoints and "private" not in args.tiers:
         raise ValueError(

@@ -3,6 +3,9 @@
 from components.gcp.artifact_repository import ArtifactRepository, ArtifactRepositoryArgs
 from components.gcp.budget import GcpBudget, GcpBudgetArgs
 from components.gcp.cloud_run import CloudRunService, CloudRunServiceArgs, SecretEnv
+from components.gcp.kms import KmsKeyRing, KmsKeyRingArgs, service_agent
+from components.gcp.monitoring import CloudRunAlerts, CloudRunAlertsArgs
 
 __all__ = ["ArtifactRepository", "ArtifactRepositoryArgs", "CloudRunService", "CloudRunServiceArgs", "GcpBudget",
-           "GcpBudgetArgs", "SecretEnv"]
+           "GcpBudgetArgs", "KmsKeyRing", "KmsKeyRingArgs", "SecretEnv", "service_agent", "CloudRunAlerts",
+           "CloudRunAlertsArgs"]

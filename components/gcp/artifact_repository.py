@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_gcp import artifactregistry
 
-from components.gcp.iam_members import check_members
+from components.gcp.iam_members import check_members, member_slug
 from components.tagging import gcp_labels
 from components.validation import check_range
 
@@ -55,6 +55,11 @@ class ArtifactRepositoryArgs:
     (``serviceAccount:service-<project-number>@serverless-robot-prod.iam.gserviceaccount.com``). Cloud Run in
     this project pulls without a grant. ``allUsers``/``allAuthenticatedUsers`` are refused: images stay private."""
 
+    kms_key_name: pulumi.Input[str] | None = None
+    """Cloud KMS key encrypting the images (CMEK), in the repository's location; the Artifact Registry service
+    agent needs ``roles/cloudkms.cryptoKeyEncrypterDecrypter`` on it first (``KmsKeyRing`` grants it). Default
+    none: Google-managed encryption. Set only at creation: changing it replaces the repository and its images."""
+
     protect: bool = False
     """Pulumi ``protect`` and the provider's ``deletion_policy="PREVENT"`` on the repository (it holds the images)."""
 
@@ -89,13 +94,14 @@ class ArtifactRepository(pulumi.ComponentResource):
             docker_config=artifactregistry.RepositoryDockerConfigArgs(immutable_tags=True),
             cleanup_policies=cleanup_policies(args),
             cleanup_policy_dry_run=args.cleanup_policy_dry_run,
+            kms_key_name=args.kms_key_name,
             deletion_policy="PREVENT" if args.protect else None,
             labels=gcp_labels(args.tags),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         for member in args.reader_members:
             artifactregistry.RepositoryIamMember(
-                f"{name}-reader-{_slug(member)}",
+                f"{name}-reader-{member_slug(member)}",
                 repository=repository.name,
                 location=repository.location,
                 project=repository.project,
@@ -145,10 +151,6 @@ def cleanup_policies(args: ArtifactRepositoryArgs) -> list[artifactregistry.Repo
                 tag_state="TAGGED", older_than=f"{args.delete_tagged_after_days * SECONDS_PER_DAY}s"),
         ))
     return policies
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")
 
 
 def _validate(name: str, args: ArtifactRepositoryArgs) -> None:

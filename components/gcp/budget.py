@@ -60,6 +60,11 @@ class GcpBudgetArgs:
     """Count spend after credits (free tier, promotions, committed-use). Default False: credits can hide
     a runaway cost until they run out, so the budget tracks gross spend."""
 
+    kms_key_name: pulumi.Input[str] | None = None
+    """Cloud KMS key encrypting the topic's messages (CMEK); the Pub/Sub service agent needs
+    ``roles/cloudkms.cryptoKeyEncrypterDecrypter`` on it (``KmsKeyRing`` grants it). Default none:
+    Google-managed encryption. Cloud Billing publishes as before: Pub/Sub, not the publisher, uses the key."""
+
     topic_project: str | None = None
     """Project of the Pub/Sub topic; default: the provider's ``gcp:project``."""
 
@@ -88,7 +93,8 @@ class GcpBudget(pulumi.ComponentResource):
         super().__init__("genai:gcp:GcpBudget", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        topic = pubsub.Topic(f"{name}-alerts", project=args.topic_project, labels=gcp_labels(args.tags), opts=child)
+        topic = pubsub.Topic(f"{name}-alerts", project=args.topic_project, kms_key_name=args.kms_key_name,
+                             labels=gcp_labels(args.tags), opts=child)
         # Cloud Billing adds this binding itself when a topic is connected; owning it keeps it from being
         # removed by an authoritative IAM policy elsewhere and makes the dependency explicit.
         publisher = pubsub.TopicIAMMember(

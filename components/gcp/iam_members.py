@@ -1,5 +1,6 @@
-"""Validation of IAM members the GCP components bind roles to."""
+"""Validation of IAM members the GCP components bind roles to, and the stable names of their bindings."""
 
+import re
 from collections.abc import Sequence
 
 MEMBER_PREFIXES = ("user:", "group:", "serviceAccount:", "domain:", "principal:", "principalSet:")
@@ -19,3 +20,8 @@ def check_members(argument: str, members: Sequence[str], public_refusal: str) ->
                              f"of {', '.join(MEMBER_PREFIXES)}.")
     if len(set(members)) != len(members):
         raise ValueError(f"{argument}={list(members)} names a principal twice: list each once.")
+
+
+def member_slug(member: str) -> str:
+    """A resource-name-safe form of ``member`` for the logical name of its binding (stable when lists reorder)."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", member).strip("-")

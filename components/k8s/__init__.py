@@ -2,6 +2,9 @@
 
 from components.k8s.kube_cronjob import KubeCronJob, KubeCronJobArgs
 from components.k8s.kube_service import KubeService, KubeServiceArgs
+from components.k8s.metrics_exporters import MetricsExporters, MetricsExportersArgs
+from components.k8s.otel_collector import OtelCollector, OtelCollectorArgs
 from components.k8s.pod import WorkloadArgs
 
-__all__ = ["KubeCronJob", "KubeCronJobArgs", "KubeService", "KubeServiceArgs", "WorkloadArgs"]
+__all__ = ["KubeCronJob", "KubeCronJobArgs", "KubeService", "KubeServiceArgs", "MetricsExporters",
+           "MetricsExportersArgs", "OtelCollector", "OtelCollectorArgs", "WorkloadArgs"]

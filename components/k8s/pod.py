@@ -6,12 +6,13 @@ What every pod gets, whatever the caller passes:
   ``emptyDir`` scratch at ``/tmp``), no privilege escalation, all Linux capabilities dropped and the
   ``RuntimeDefault`` seccomp profile: the pod passes the ``restricted`` Pod Security Standard;
 * its own ServiceAccount (never ``default``), annotated for IRSA when an IAM role is given; the
-  Kubernetes API token is mounted only when the pod needs it (an IAM role or ``kubernetes_api_access``);
+  Kubernetes API token is mounted only when the app calls the Kubernetes API (``kubernetes_api_access``):
+  IRSA does not need it, the EKS pod identity webhook projects its own ``aws-iam-token`` volume;
 * CPU and memory requests and a memory limit (no CPU limit by default: CFS throttling hurts latency
   more than it protects neighbours, while a runaway process is stopped by the memory limit);
 * environment variables either as plain values or from Kubernetes Secrets by name; plain values whose
   name looks like a credential are refused;
-* an image pinned by tag or digest (``:latest`` refused);
+* an image pinned by tag or digest (``:latest`` refused), optionally deployed by digest (``image_digest``);
 * with ``gpu_count > 0``: an ``nvidia.com/gpu`` limit, a toleration of the ``nvidia.com/gpu`` NoSchedule
   taint the GPU node pools carry and a node selector for those pools.
 """
@@ -51,6 +52,7 @@ _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 _IMAGE_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 
@@ -63,6 +65,12 @@ class WorkloadArgs:
     """Container image, pinned by tag (``registry/repo:1.4.2``) or digest (``registry/repo@sha256:...``).
     ``:latest`` and untagged images are refused: a rollout must run the image that was reviewed.
     A plain string is checked here; an Output (``ContainerRepository.image(tag)``) is checked by its maker."""
+
+    image_digest: pulumi.Input[str] | None = None
+    """Deploy by digest: the pod runs ``<image>@<digest>`` (``sha256:`` and 64 hex digits), e.g.
+    ``repo:1.4.2@sha256:...``, so the runtime pulls exactly that content and the tag stays for people to read.
+    Default none: the tag decides (``ContainerRepository`` tags are immutable, so it names one image too, but
+    only as long as the registry keeps that promise)."""
 
     namespace: str
     """Namespace of every object. Required: workloads of different teams must not share ``default``."""
@@ -124,7 +132,10 @@ class WorkloadArgs:
 
     kubernetes_api_access: bool = False
     """Mount the ServiceAccount token so the app can call the Kubernetes API. Default off: a stolen
-    token is a foothold in the cluster; it is mounted anyway when ``iam_role_arn`` is set (IRSA)."""
+    token is a foothold in the cluster. IRSA (``iam_role_arn``) does not need it: the EKS pod identity webhook
+    adds its own projected ``aws-iam-token`` volume (audience ``sts.amazonaws.com``) and
+    ``AWS_WEB_IDENTITY_TOKEN_FILE`` whatever ``automountServiceAccountToken`` says
+    (aws/amazon-eks-pod-identity-webhook@3bf80a3, pkg/handler/handler.go)."""
 
     run_as_user: int = DEFAULT_UID
     """UID of the container process (1000 or more)."""
@@ -224,6 +235,8 @@ def validate_workload(name: str, args: WorkloadArgs, *, max_name_length: int) ->
     check_dns_label("namespace", args.namespace)
     if isinstance(args.image, str):
         check_image(args.image)
+    if args.image_digest is not None:
+        _check_image_digest(args)
     check_range("cpu_request_millicores", args.cpu_request_millicores, 1, None, " millicores (1000 = one vCPU)")
     if args.cpu_limit_millicores is not None and args.cpu_limit_millicores < args.cpu_request_millicores:
         raise ValueError(
@@ -249,6 +262,14 @@ def validate_workload(name: str, args: WorkloadArgs, *, max_name_length: int) ->
     check_labels("node_selector", args.node_selector)
     check_labels("gpu_node_selector", args.gpu_node_selector)
     check_labels("part_of", {"app.kubernetes.io/part-of": args.part_of})
+
+
+def _check_image_digest(args: WorkloadArgs) -> None:
+    if isinstance(args.image_digest, str) and not _DIGEST.match(args.image_digest):
+        raise ValueError(f"image_digest={args.image_digest!r} is not an image digest: use 'sha256:' followed by 64 "
+                         "lower-case hex digits (docker buildx imagetools inspect <image> prints it).")
+    if isinstance(args.image, str) and "@" in args.image:
+        raise ValueError(f"image={args.image!r} already carries a digest and image_digest is set: keep one of them.")
 
 
 def _validate_env(args: WorkloadArgs) -> None:
@@ -307,7 +328,7 @@ class KubeWorkload(pulumi.ComponentResource):
         self._depends_on: list[pulumi.Input[pulumi.Resource]] = _as_resources(opts.depends_on if opts else None)
         if args.create_namespace:
             self._depends_on.append(self._create_namespace())
-        self._automount_token = args.kubernetes_api_access or args.iam_role_arn is not None
+        self._automount_token = args.kubernetes_api_access
         self._create_service_account()
 
     def selector_labels(self) -> dict[str, str]:
@@ -349,9 +370,10 @@ class KubeWorkload(pulumi.ComponentResource):
         """The pod template: the secure defaults plus the caller's ports, probes and spec fields."""
         args = self._args
         scratch = [(f"scratch-{index}", path) for index, path in enumerate(args.writable_paths)]
+        image = args.image if args.image_digest is None else pulumi.Output.concat(args.image, "@", args.image_digest)
         container: dict[str, Any] = {
             "name": self._name,
-            "image": args.image,
+            "image": image,
             "image_pull_policy": "IfNotPresent",  # the image is pinned, so the node cache is never stale
             "security_context": {
                 "allow_privilege_escalation": False,

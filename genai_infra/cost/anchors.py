@@ -15,6 +15,9 @@ from genai_infra.cost.prices import load_prices, money
 from genai_infra.mockcloud import Plan, RecordedResource
 
 NODE_GROUP_TYPES = ("aws:eks/nodeGroup:NodeGroup", "eks:index:ManagedNodeGroup")
+NAT_INSTANCE_TYPES = ("aws:autoscaling/group:Group", "aws:ec2/launchTemplate:LaunchTemplate",
+                      "aws:ec2/networkInterface:NetworkInterface")
+ALB = "aws:lb/loadBalancer:LoadBalancer"
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,10 @@ def _synthetic(resources: list[RecordedResource], parent: str | None, type_token
 
 
 def nat_per_az(resources: list[RecordedResource]) -> list[RecordedResource]:
-    """pulumi-awsx ``ec2.Vpc``: a NAT gateway and its Elastic IP in every AZ with subnets."""
+    """pulumi-awsx ``ec2.Vpc``: a NAT gateway and its Elastic IP in every AZ with subnets (and no NAT instance)."""
     added = []
+    vpc_components = {r.parent for r in resources if r.type == "aws:ec2/vpc:Vpc"}
+    resources = [r for r in resources if not (r.type in NAT_INSTANCE_TYPES and r.parent in vpc_components)]
     for vpc in (r for r in resources if r.type == "aws:ec2/vpc:Vpc"):
         zones = {s.inputs.get("availabilityZone") for s in resources
                  if s.type == "aws:ec2/subnet:Subnet" and s.parent == vpc.parent}
@@ -98,6 +103,44 @@ def on_demand_nodes(resources: list[RecordedResource]) -> list[RecordedResource]
     return resources
 
 
+def on_demand_fargate(resources: list[RecordedResource]) -> list[RecordedResource]:
+    """ECS services on the on-demand FARGATE launch type, as the anchors' service patterns set it."""
+    for service in (r for r in resources if r.type == "aws:ecs/service:Service"):
+        strategies = service.inputs.get("capacityProviderStrategies") or []
+        if any(s.get("capacityProvider") == "FARGATE_SPOT" for s in strategies):
+            service.inputs.pop("capacityProviderStrategies")
+            service.inputs["launchType"] = "FARGATE"
+    return resources
+
+
+def alb_per_service(resources: list[RecordedResource]) -> list[RecordedResource]:
+    """CDK ``ApplicationLoadBalancedFargateService`` (and the awsx / terraform-aws-modules ECS examples):
+    an ALB of its own for every ECS service; one is added per service beyond the plan's own ALBs."""
+    services = [r for r in resources if r.type == "aws:ecs/service:Service"]
+    albs = [r for r in resources if r.type == ALB and (r.inputs.get("loadBalancerType") or "application") == "application"]
+    if not albs:
+        return resources
+    template = albs[0]
+    added = [_synthetic(resources, template.parent, ALB, f"{service.name}-anchor-alb",
+                        {**copy.deepcopy(template.inputs), "enableDeletionProtection": False})
+             for service in services[len(albs):]]
+    return resources + added
+
+
+def instance_per_database(resources: list[RecordedResource]) -> list[RecordedResource]:
+    """An RDS instance per database, as the anchors' RDS modules create: each database a
+    ``PostgresTenantDatabase`` puts on a shared instance gets an instance like it instead."""
+    tenant_components = {r.urn for r in resources if r.type == "genai:aws:PostgresTenantDatabase"}
+    keys = [r.inputs.get("kmsKeyId") for r in resources
+            if r.type == "aws:secretsmanager/secret:Secret" and r.parent in tenant_components]
+    added = []
+    for instance in (r for r in resources if r.type == "aws:rds/instance:Instance"):
+        hosted = sum(1 for key in keys if key is not None and key == instance.inputs.get("kmsKeyId"))
+        added += [_synthetic(resources, instance.parent, instance.type, f"{instance.name}-anchor-{index}",
+                             copy.deepcopy(instance.inputs)) for index in range(1, hosted)]
+    return resources + added
+
+
 ASSUMPTIONS = [
     Assumption("nat", "NAT per AZ", "pulumi-awsx `ec2.Vpc` defaults to `NatGatewayStrategy.OnePerAz`: one NAT "
                "gateway and its Elastic IP in every availability zone that has subnets.", nat_per_az),
@@ -110,6 +153,13 @@ ASSUMPTIONS = [
                "of ARM/Graviton.", x86_fargate),
     Assumption("spot", "on-demand nodes", "Node groups on on-demand capacity instead of Spot (the anchors' "
                "examples use on-demand).", on_demand_nodes),
+    Assumption("fargate_spot", "on-demand Fargate", "ECS services on the on-demand `FARGATE` launch type instead "
+               "of Fargate Spot (the anchors' service patterns set `launchType: FARGATE`).", on_demand_fargate),
+    Assumption("alb", "ALB per service", "An ALB per ECS service (CDK `ApplicationLoadBalancedFargateService`, the "
+               "awsx and terraform-aws-modules ECS examples) instead of one shared by path-based listener rules.",
+               alb_per_service),
+    Assumption("db", "instance per database", "An RDS instance per database instead of several databases (each with "
+               "its own user and secret) on one small instance.", instance_per_database),
 ]
 
 

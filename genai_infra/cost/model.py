@@ -35,6 +35,24 @@ class CostEstimate:
     """URN -> service (top-level component) name."""
     read_on: str = ""
     """The date the price table was read."""
+    at_max_scale: list[dict[str, Any]] = field(default_factory=list)
+    """``{"urn", "type", "floor", "ceiling", "gpu", "basis"}`` per resource with a ceiling (Karpenter NodePools):
+    ``floor`` is in ``monthly``; ``ceiling`` is what its limits allow, not in it."""
+
+    @property
+    def gpu_at_max_scale(self) -> float:
+        """Monthly cost of every GPU pool at its ceiling."""
+        return cents(sum(entry["ceiling"] for entry in self.at_max_scale if entry["gpu"]))
+
+    @property
+    def monthly_at_max_scale(self) -> float:
+        """The total with every pool at its ceiling instead of its floor."""
+        return cents(self.monthly + sum(entry["ceiling"] - entry["floor"] for entry in self.at_max_scale))
+
+    @property
+    def over_budget_at_max_scale(self) -> bool:
+        """Advisory: the limits allow spending past the budget (the plan still passes)."""
+        return self.budget is not None and self.monthly_at_max_scale > self.budget
 
     @property
     def over_budget(self) -> bool:
@@ -66,13 +84,15 @@ class CostEstimate:
             "items": self.items,
             "usage_based": self.usage_based,
             "unpriced": self.unpriced,
+            "at_max_scale": {"monthly": self.monthly_at_max_scale, "gpu_monthly": self.gpu_at_max_scale,
+                             "over_budget": self.over_budget_at_max_scale, "pools": self.at_max_scale},
         }
 
 
 def estimate(plan: Plan, budget_usd: float | None = None, prices: dict[str, Any] | None = None) -> CostEstimate:
     """Price every resource of ``plan`` and hold the total against ``budget_usd`` (None: no budget)."""
     context = PricingContext(plan, prices or load_prices())
-    items, usage_based, unpriced = [], [], []
+    items, usage_based, unpriced, at_max_scale = [], [], [], []
     for resource in plan.resources:
         pricer = PRICERS.get(resource.type)
         usage_basis = context.prices["usage_based"].get(resource.type)
@@ -96,6 +116,11 @@ def estimate(plan: Plan, budget_usd: float | None = None, prices: dict[str, Any]
             })
         if found.usage:
             usage_based.append({"urn": resource.urn, "type": resource.type, "basis": found.usage})
+        if found.ceiling:
+            at_max_scale.append({"urn": resource.urn, "type": resource.type,
+                                 "floor": cents(sum(amount for amount, _ in found.parts)),
+                                 "ceiling": cents(found.ceiling.monthly), "gpu": found.ceiling.gpu,
+                                 "basis": found.ceiling.basis})
     items.sort(key=lambda item: (-item["monthly"], item["urn"]))
     budget = None if budget_usd is None else cents(float(budget_usd))
     return CostEstimate(
@@ -106,6 +131,7 @@ def estimate(plan: Plan, budget_usd: float | None = None, prices: dict[str, Any]
         unpriced=unpriced,
         services=service_names(plan),
         read_on=context.prices.get("read_on", ""),
+        at_max_scale=at_max_scale,
     )
 
 

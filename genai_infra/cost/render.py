@@ -22,6 +22,23 @@ def verdict(estimate: CostEstimate) -> str:
     return f"{total}: within the {money(estimate.budget)} budget ({money(difference)} left)"
 
 
+def max_scale_lines(estimate: CostEstimate) -> list[str]:
+    """"GPU at max scale" and, against the budget, the total with every NodePool at its limits (advisory)."""
+    if not estimate.at_max_scale:
+        return []
+    lines = []
+    if any(entry["gpu"] for entry in estimate.at_max_scale):
+        lines.append(f"GPU at max scale: {money(estimate.gpu_at_max_scale)}/month (the GPU NodePools' limits filled).")
+    total = f"At max scale {money(estimate.monthly_at_max_scale)}/month"
+    if estimate.budget is None:
+        return [*lines, f"{total} (no budget given)."]
+    difference = abs(estimate.budget - estimate.monthly_at_max_scale)
+    if estimate.over_budget_at_max_scale:
+        return [*lines, f"ADVISORY: {total}: the NodePool limits allow {money(difference)} over the "
+                        f"{money(estimate.budget)} budget; lower the pools' limits to cap it."]
+    return [*lines, f"{total}: within the {money(estimate.budget)} budget ({money(difference)} left)."]
+
+
 def _name(urn: str) -> str:
     return urn.rsplit("::", 1)[-1]
 
@@ -58,7 +75,7 @@ def format_text(estimate: CostEstimate, top: int = 10) -> str:
         for item in estimate.items[:top]:
             lines.append(f"    {money(item['monthly']):>12}  {_name(item['urn'])} ({item['type']})")
             lines.append(f"                  {item['basis']}")
-    lines += ["", verdict(estimate), *_footer_lines(estimate)]
+    lines += ["", verdict(estimate), *max_scale_lines(estimate), *_footer_lines(estimate)]
     return "\n".join(lines)
 
 
@@ -81,4 +98,6 @@ def rich_report(estimate: CostEstimate, top: int = 10) -> Group:
 
     style = "bold red" if estimate.over_budget else "bold green" if estimate.budget is not None else "bold"
     footer = Text("\n".join(_footer_lines(estimate)), style="dim")
-    return Group(services, items, Text(verdict(estimate), style=style), footer)
+    at_max_scale = Text("\n".join(max_scale_lines(estimate)),
+                        style="yellow" if estimate.over_budget_at_max_scale else "")
+    return Group(services, items, Text(verdict(estimate), style=style), at_max_scale, footer)

@@ -77,17 +77,29 @@ class PlatformMocks(pulumi.runtime.Mocks):
         import genai_infra.mockcloud.outputs  # noqa: F401
 
         self.region, self.gcp_project, self.gcp_region = region, gcp_project, gcp_region
+        self._provider_regions: dict[str, str] = {}
+        """Region of each explicit AWS provider (a second region for disaster recovery), by provider id."""
 
-    def _context(self, type_token: str, name: str, inputs: dict[str, Any]) -> MockContext:
-        return MockContext(type_token, name, inputs, self.region, ACCOUNT_ID, self.gcp_project, self.gcp_region)
+    def _context(self, type_token: str, name: str, inputs: dict[str, Any], region: str | None = None) -> MockContext:
+        return MockContext(type_token, name, inputs, region or self.region, ACCOUNT_ID, self.gcp_project,
+                           self.gcp_region)
+
+    def _region_of(self, provider: str | None) -> str | None:
+        """The region of the explicit AWS provider a resource or call names (``<urn>::<id>``), if any."""
+        return self._provider_regions.get(provider.rsplit("::", 1)[-1]) if provider else None
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        context = self._context(args.typ, args.name, dict(args.inputs))
+        region = self._region_of(args.provider)
+        context = self._context(args.typ, args.name, dict(args.inputs), region)
         state = dict(args.inputs)
         computed = dict(_RESOURCE_OUTPUTS.get(args.typ, _generic_outputs)(context))
         resource_id = computed.pop("id", None) or _default_id(context)
         for key, value in computed.items():
             state.setdefault(key, value)
+        if region and args.typ.startswith("aws:"):
+            state.setdefault("region", region)  # provider v7 records the region each resource lives in
+        if args.typ == "pulumi:providers:aws" and args.inputs.get("region"):
+            self._provider_regions[resource_id] = str(args.inputs["region"])
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
@@ -97,7 +109,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 f"the offline plan has no mock for provider function {args.token!r}: "
                 "add an @answers entry in genai_infra/mockcloud/outputs/"
             )
-        return answer(self._context(args.token, args.token, dict(args.args)))
+        return answer(self._context(args.token, args.token, dict(args.args), self._region_of(args.provider)))
 
 
 def _default_id(context: MockContext) -> str:

@@ -9,11 +9,13 @@ from policies.rules import (  # noqa: F401 - imported for their registrations
     elb,
     gcp,
     iam,
+    karpenter,
     kms,
     kubernetes,
     lifecycle,
     logs,
     network,
+    observability,
     rds,
     s3,
     sqs,
@@ -22,7 +24,7 @@ from policies.rules import (  # noqa: F401 - imported for their registrations
 )
 
 DOMAINS = ("s3", "rds", "network", "eks", "ecs", "elb", "sqs", "elasticache", "iam", "kms", "logs", "gcp",
-           "budgets", "kubernetes", "tagging", "stack",
+           "budgets", "kubernetes", "tagging", "observability", "stack", "karpenter",
            "lifecycle")
 """Rule modules in the order docs and reports list them."""
 

@@ -6,7 +6,7 @@ from typing import Any
 from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 
 from policies.registry import MANDATORY, RuleContext, resource_rule, stack_rule
-from policies.values import as_list, each_mapping, get, is_true
+from policies.values import as_list, each_mapping, get, is_set, is_true
 
 AWS_BUDGET = "aws:budgets/budget:Budget"
 GCP_BUDGET = "gcp:billing/budget:Budget"
@@ -18,7 +18,8 @@ def _aws_gaps(props: Mapping[str, Any]) -> Iterator[str]:
     if not notifications:
         yield "The budget has no notifications."
     for index, notification in enumerate(notifications):
-        if not as_list(notification.get("subscriberEmailAddresses")) and not as_list(notification.get("subscriberSnsTopicArns")):
+        # Presence checks: a topic ARN a first preview does not know yet is still a subscriber.
+        if not is_set(notification, "subscriberEmailAddresses") and not is_set(notification, "subscriberSnsTopicArns"):
             yield f"Notification {index} has no email or SNS subscriber."
 
 
@@ -28,8 +29,8 @@ def _gcp_gaps(props: Mapping[str, Any]) -> Iterator[str]:
     rule = get(props, "allUpdatesRule", {})
     # Without a channel or topic, only the default billing-admin emails remain; turning those off
     # as well leaves nobody to tell.
-    if (is_true(get(rule, "disableDefaultIamRecipients")) and not as_list(get(rule, "monitoringNotificationChannels"))
-            and not get(rule, "pubsubTopic")):
+    if (is_true(get(rule, "disableDefaultIamRecipients")) and not is_set(rule, "monitoringNotificationChannels")
+            and not is_set(rule, "pubsubTopic")):
         yield "Default recipients are disabled and no notification channel or Pub/Sub topic is set."
 
 

@@ -7,51 +7,61 @@ preview registers it from inside the provider with no inputs, so an empty bag is
 """
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
 
 from policies.registry import ADVISORY, MANDATORY, PROD_MANDATORY, RuleContext, Setting, resource_rule
-from policies.values import OPEN_IPV4, OPEN_IPV6, as_list, each_mapping, get, is_true
+from policies.values import OPEN_IPV4, OPEN_IPV6, as_list, each_mapping, get, is_set, is_true
 
 AWS_CLUSTER = "aws:eks/cluster:Cluster"
 COMPONENT_CLUSTER = "eks:index:Cluster"
 CLUSTERS = (AWS_CLUSTER, COMPONENT_CLUSTER)
 
 
-@dataclass(frozen=True)
 class _Cluster:
-    public_endpoint: bool
-    public_cidrs: list[str]
-    log_types: list[str]
-    secrets_key: Any
-    authentication_mode: Any
-    deletion_protection: Any
+    """The settings the rules read, from either shape. Each is read on demand, so a value a preview does
+    not know yet (the KMS key's ARN) stops only the rule that needs it, not the endpoint or log checks."""
+
+    def __init__(self, props: Mapping[str, Any], component: bool):
+        self._props, self._component = props, component
+
+    def _read(self, component_path: str, aws_path: str, default: Any = None) -> Any:
+        return get(self._props, component_path if self._component else aws_path, default)
+
+    @property
+    def public_endpoint(self) -> bool:
+        # Both pulumi-eks and AWS default to a public endpoint.
+        return is_true(self._read("endpointPublicAccess", "vpcConfig.endpointPublicAccess", True))
+
+    @property
+    def public_cidrs(self) -> list[Any]:
+        return as_list(self._read("publicAccessCidrs", "vpcConfig.publicAccessCidrs"))
+
+    @property
+    def log_types(self) -> list[Any]:
+        return as_list(self._props.get("enabledClusterLogTypes"))
+
+    @property
+    def encrypts_secrets(self) -> bool:
+        if self._component:
+            return is_set(self._props, "encryptionConfigKeyArn")
+        return any("secrets" in as_list(c.get("resources")) and is_set(c, "provider.keyArn")
+                   for c in each_mapping(as_list(self._props.get("encryptionConfig"))))
+
+    @property
+    def authentication_mode(self) -> Any:
+        return self._read("authenticationMode", "accessConfig.authenticationMode")
+
+    @property
+    def deletion_protection(self) -> Any:
+        return self._props.get("deletionProtection")
 
 
 def _cluster(args: ResourceValidationArgs) -> _Cluster | None:
-    props = args.props
-    if args.resource_type == COMPONENT_CLUSTER:
-        if not props:
-            return None  # a real preview: the provider registers the component without inputs
-        return _Cluster(
-            public_endpoint=is_true(get(props, "endpointPublicAccess", True)),  # pulumi-eks default: public
-            public_cidrs=as_list(props.get("publicAccessCidrs")),
-            log_types=as_list(props.get("enabledClusterLogTypes")),
-            secrets_key=props.get("encryptionConfigKeyArn"),
-            authentication_mode=props.get("authenticationMode"),
-            deletion_protection=props.get("deletionProtection"),
-        )
-    encryption = [c for c in each_mapping(as_list(props.get("encryptionConfig"))) if "secrets" in as_list(c.get("resources"))]
-    return _Cluster(
-        public_endpoint=is_true(get(props, "vpcConfig.endpointPublicAccess", True)),  # AWS default: public
-        public_cidrs=as_list(get(props, "vpcConfig.publicAccessCidrs")),
-        log_types=as_list(props.get("enabledClusterLogTypes")),
-        secrets_key=next((get(c, "provider.keyArn") for c in encryption), None),
-        authentication_mode=get(props, "accessConfig.authenticationMode"),
-        deletion_protection=props.get("deletionProtection"),
-    )
+    if args.resource_type == COMPONENT_CLUSTER and not args.props:
+        return None  # a real preview: the provider registers the component without inputs
+    return _Cluster(args.props, component=args.resource_type == COMPONENT_CLUSTER)
 
 
 @resource_rule(
@@ -107,7 +117,7 @@ def control_plane_logging(args: ResourceValidationArgs, ctx: RuleContext) -> Ite
 )
 def secrets_encryption(args: ResourceValidationArgs, ctx: RuleContext) -> Iterator[str]:
     cluster = _cluster(args)
-    if cluster is not None and not cluster.secrets_key:
+    if cluster is not None and not cluster.encrypts_secrets:
         yield "Secrets are not encrypted with a KMS key."
 
 

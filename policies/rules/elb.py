@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pulumi_policy import ResourceValidationArgs
 
 from policies.registry import MANDATORY, PROD_MANDATORY, RuleContext, Setting, resource_rule
-from policies.values import as_list, each_mapping, flags_not_true, get, is_true
+from policies.values import as_list, each_mapping, flags_not_true, get, is_set, is_true
 
 LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
@@ -81,7 +81,7 @@ def drop_invalid_headers(args: ResourceValidationArgs, ctx: RuleContext) -> Iter
                 "regional ELB log delivery principal.",
 )
 def access_logs(args: ResourceValidationArgs, ctx: RuleContext) -> Iterator[str]:
-    if not (is_true(get(args.props, "accessLogs.enabled")) and get(args.props, "accessLogs.bucket")):
+    if not (is_true(get(args.props, "accessLogs.enabled")) and is_set(args.props, "accessLogs.bucket")):
         yield "accessLogs are not enabled."
 
 

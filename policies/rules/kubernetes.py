@@ -241,7 +241,8 @@ def image_pinned(args: ResourceValidationArgs, ctx: RuleContext) -> Iterator[str
     remediation="Use type ClusterIP behind an Ingress (AWS Load Balancer Controller), or list the service "
                 "as namespace/name in allowedLoadBalancerServices.",
     settings={"allowedLoadBalancerServices": Setting(
-        {"type": "array", "items": {"type": "string"}}, [],
+        {"type": "array", "items": {"type": "string"}}, ["observability/*-otel-collector-nlb"],
+        # The collector's OTLP endpoint for ECS tasks: an internal NLB admitting the VPC only (OtelCollector).
         description="Glob patterns of namespace/name allowed to be type LoadBalancer.")},
 )
 def no_load_balancer_service(args: ResourceValidationArgs, ctx: RuleContext) -> Iterator[str]:

@@ -97,7 +97,8 @@ def backup_retention(args: ResourceValidationArgs, ctx: RuleContext) -> Iterator
     value = args.props.get("backupRetentionPeriod")
     days = 1 if value is None else number(value)  # AWS keeps 1 day when the argument is omitted
     if days is not None and days < ctx["minBackupRetentionDays"]:
-        yield f"backupRetentionPeriod={value} is below {ctx['minBackupRetentionDays']} days for {ctx.environment}."
+        setting = "backupRetentionPeriod is unset (AWS keeps 1 day)" if value is None else f"backupRetentionPeriod={days}"
+        yield f"{setting} is below {ctx['minBackupRetentionDays']} days for {ctx.environment}."
 
 
 @resource_rule(

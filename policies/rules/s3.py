@@ -1,4 +1,4 @@
-"""S3: no public buckets, TLS-only access, versioning for recovery, KMS and access logs as advice.
+"""S3: no public buckets, TLS-only access, versioning for recovery, access logs in prod, KMS as advice.
 
 Since provider v4 a bucket's settings are companion resources (public access block, versioning,
 encryption, logging, policy), so most checks are stack rules that pair each bucket with them.
@@ -10,8 +10,8 @@ from typing import Any
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
 from policies.registry import ADVISORY, MANDATORY, PROD_MANDATORY, RuleContext, resource_rule, stack_rule
-from policies.stackview import companions_by_target, label, lenient, of_types
-from policies.values import denies_insecure_transport, each_mapping, get, is_true
+from policies.stackview import Deferred, companions_by_target, identifiers, label, of_types
+from policies.values import denies_insecure_transport, each_mapping, get, is_placeholder, is_true, peek
 
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
@@ -68,12 +68,18 @@ def _buckets_without(args: StackValidationArgs, companion_types: tuple[str, ...]
                      companion_ok: Callable[[Mapping[str, Any]], bool],
                      inline_ok: Callable[[Mapping[str, Any]], bool],
                      reference_key: str = "bucket") -> Iterator[PolicyResource]:
-    """Buckets with neither a satisfying companion resource nor the inline (deprecated) setting."""
+    """Buckets with neither a satisfying companion resource nor the inline (deprecated) setting.
+
+    A setting unknown at preview is judged at the update; the rule then ends with the engine's note.
+    """
     buckets = of_types(args, BUCKETS)
     found = companions_by_target(buckets, of_types(args, companion_types), [reference_key])
+    deferred = Deferred()
     for bucket in buckets:
-        if not lenient(inline_ok, bucket.props) and not any(lenient(companion_ok, c.props) for c in found[bucket.urn]):
+        if not deferred.check(inline_ok, bucket.props) and not any(deferred.check(companion_ok, c.props)
+                                                                   for c in found[bucket.urn]):
             yield bucket
+    deferred.raise_if_any()
 
 
 @stack_rule(
@@ -131,15 +137,36 @@ def bucket_kms_encryption(args: StackValidationArgs, ctx: RuleContext) -> Iterat
 @stack_rule(
     name="s3-bucket-access-logging",
     description="S3 buckets write server access logs, to answer who read what "
-                "(checkov CKV_AWS_18, cdk-nag AwsSolutions-S1, awsguard s3-bucket-logging-enabled).",
-    severity="low",
-    levels=ADVISORY,
-    remediation="Add an aws.s3.BucketLogging with target_bucket=<log bucket> (or CloudTrail data events).",
+                "(checkov CKV_AWS_18, cdk-nag AwsSolutions-S1, awsguard s3-bucket-logging-enabled). "
+                "A bucket receiving server access logs is exempt: logging it would log its own log deliveries. "
+                "Mandatory in prod.",
+    severity="medium",
+    levels=PROD_MANDATORY,
+    remediation="Add an aws.s3.BucketLogging with target_bucket=<the environment's access-log bucket> "
+                "(Bucket(access_log_bucket=...) does; the target must be in the same region).",
 )
 def bucket_access_logging(args: StackValidationArgs, ctx: RuleContext) -> Iterator[tuple[str, str]]:
+    sinks = _access_log_sinks(args)
     for bucket in _buckets_without(args, LOGGING, lambda props: True,
                                    lambda props: bool(get(props, "logging.targetBucket"))):
-        yield bucket.urn, f"{label(bucket)} has no server access logging."
+        if bucket.urn not in sinks:
+            yield bucket.urn, f"{label(bucket)} has no server access logging."
+
+
+def _access_log_sinks(args: StackValidationArgs) -> set[str]:
+    """URNs of the buckets receiving some bucket's server access logs: named by a known ``targetBucket``, or,
+    while the preview does not know it yet, any bucket the logging resource depends on."""
+    buckets = of_types(args, BUCKETS)
+    urns = {bucket.urn for bucket in buckets}
+    targets, sinks = set(), set()
+    for logging in of_types(args, LOGGING):
+        target = peek(logging.props, "targetBucket")
+        if isinstance(target, str) and not is_placeholder(target):
+            targets.add(target)
+        else:
+            sinks |= {dependency.urn for dependency in logging.dependencies if dependency.urn in urns}
+    targets |= {peek(bucket.props, "logging.targetBucket") for bucket in buckets}
+    return sinks | {bucket.urn for bucket in buckets if identifiers(bucket) & targets}
 
 
 @stack_rule(

@@ -7,7 +7,7 @@ from typing import Any
 from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 
 from policies.registry import MANDATORY, RuleContext, Setting, resource_rule, stack_rule
-from policies.stackview import companions_by_target, identifiers, label, lenient, of_types
+from policies.stackview import Deferred, companions_by_target, identifiers, label, of_types
 from policies.values import denies_insecure_transport, is_placeholder, is_true, parse_json, peek
 
 QUEUE = "aws:sqs/queue:Queue"
@@ -46,9 +46,12 @@ def tls_only(args: StackValidationArgs, ctx: RuleContext) -> Iterator[tuple[str,
     def denies(props: Mapping[str, Any]) -> bool:
         return denies_insecure_transport(props.get("policy"))
 
+    deferred = Deferred()  # a policy unknown at preview is judged at the update
     for queue in queues:
-        if not lenient(denies, queue.props) and not any(lenient(denies, p.props) for p in policies[queue.urn]):
+        if not deferred.check(denies, queue.props) and not any(deferred.check(denies, p.props)
+                                                               for p in policies[queue.urn]):
             yield queue.urn, f"{label(queue)} has no policy denying aws:SecureTransport=false."
+    deferred.raise_if_any()
 
 
 def _dead_letter_target(props: Mapping[str, Any]) -> str | None:

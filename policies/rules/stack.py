@@ -14,8 +14,9 @@ STATEFUL_TYPES = [
 ]
 """Resources whose deletion loses data. KMS keys are left out: deletion is scheduled 7-30 days out and can be cancelled."""
 
-ALLOWED_PACKAGES = ["pulumi", "genai", "aws", "eks", "kubernetes", "gcp", "random", "tls"]
-"""Providers the platform has vetted (``pulumi`` covers the stack and provider resources; ``genai`` our components)."""
+ALLOWED_PACKAGES = ["pulumi", "genai", "aws", "eks", "kubernetes", "gcp", "random", "tls", "grafana"]
+"""Providers the platform has vetted (``pulumi`` covers the stack and provider resources; ``genai`` our components;
+``grafana`` the data sources and dashboards inside Amazon Managed Grafana, pulumiverse-grafana)."""
 
 
 @stack_rule(

@@ -11,7 +11,7 @@ from pulumi_policy import ResourceValidationArgs
 
 from components.tagging import COST_ALLOCATION_TAG, PLATFORM_TAGS, gcp_labels
 from policies.registry import ADVISORY, MANDATORY, RuleContext, Setting, resource_rule
-from policies.values import get, is_placeholder
+from policies.values import get, is_placeholder, is_set
 
 REQUIRED_TAGS = [COST_ALLOCATION_TAG, *PLATFORM_TAGS]
 REQUIRED_LABELS = sorted(gcp_labels({COST_ALLOCATION_TAG: "x"}))
@@ -28,6 +28,9 @@ KNOWN_TAGGABLE_AWS = (
 )
 """Types that take tags even when the program passed none (then the rule reports them)."""
 KNOWN_LABELABLE_GCP = ("gcp:cloudrunv2/service:Service", "gcp:storage/bucket:Bucket")
+USER_LABELS_GCP = ("gcp:monitoring/notificationChannel:NotificationChannel", "gcp:monitoring/alertPolicy:AlertPolicy",
+                   "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig")
+"""Types whose labels are ``userLabels``: a notification channel's ``labels`` are its settings (e.g. the address)."""
 
 
 def _tag_bag(args: ResourceValidationArgs, key: str, known: tuple[str, ...]) -> Mapping[str, Any] | None:
@@ -64,8 +67,9 @@ def required_tags(args: ResourceValidationArgs, ctx: RuleContext) -> Iterator[st
     tags = _tag_bag(args, "tags", KNOWN_TAGGABLE_AWS)
     if tags is None:
         return
-    present = {**_provider_default_tags(args), **tags}
-    missing = [key for key in ctx["requiredTags"] if not present.get(key)]
+    # A tag whose value is not known yet (a Name built from an output) is still there.
+    defaults = _provider_default_tags(args)
+    missing = [key for key in ctx["requiredTags"] if not (is_set(tags, (key,)) or is_set(defaults, (key,)))]
     if missing:
         yield f"Tags {missing} are missing."
 
@@ -103,9 +107,10 @@ def environment_tag_matches(args: ResourceValidationArgs, ctx: RuleContext) -> I
 def required_labels(args: ResourceValidationArgs, ctx: RuleContext) -> Iterator[str]:
     if not args.resource_type.startswith("gcp:"):
         return
-    labels = _tag_bag(args, "labels", KNOWN_LABELABLE_GCP)
+    labels = _tag_bag(args, "userLabels" if args.resource_type in USER_LABELS_GCP else "labels",
+                      KNOWN_LABELABLE_GCP + USER_LABELS_GCP)
     if labels is None:
         return
-    missing = [key for key in ctx["requiredLabels"] if not labels.get(key)]
+    missing = [key for key in ctx["requiredLabels"] if not is_set(labels, (key,))]
     if missing:
         yield f"Labels {missing} are missing."

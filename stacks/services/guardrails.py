@@ -4,7 +4,7 @@ import pulumi
 from pulumi_gcp import organizations
 
 from components.aws import AwsBudget, AwsBudgetArgs, EcsServiceRef, OnCallDashboard, OnCallDashboardArgs
-from components.gcp import GcpBudget, GcpBudgetArgs
+from components.gcp import GcpBudget, GcpBudgetArgs, KmsKeyRing, KmsKeyRingArgs, service_agent
 from stacks.config import EnvConfig
 from stacks.services.platform import Platform
 from stacks.services.rag import RagService
@@ -28,9 +28,12 @@ class Guardrails(pulumi.ComponentResource):
         self.aws_budget = AwsBudget(f"{env}-aws-budget", AwsBudgetArgs(
             limit_amount_usd=settings.monthly_budget_usd, alert_emails=settings.alert_emails, tags=tags), child)
         project = organizations.get_project(project_id=settings.gcp_project, opts=pulumi.InvokeOptions(parent=self))
+        keys = KmsKeyRing(f"{env}-budget-keys", KmsKeyRingArgs(
+            location=settings.gcp_region, keys={"alerts": [service_agent("pubsub", project.number)]},
+            protect=settings.protect_stateful, tags=tags), child)
         self.gcp_budget = GcpBudget(f"{env}-gcp-budget", GcpBudgetArgs(
             billing_account=settings.gcp_billing_account, project_number=project.number,
-            amount_usd=settings.gcp_monthly_budget_usd, tags=tags), child)
+            amount_usd=settings.gcp_monthly_budget_usd, kms_key_name=keys.key_ids["alerts"], tags=tags), child)
 
         services = [tabular.model_api, tabular.mlflow]
         self.dashboard = OnCallDashboard(f"{env}-oncall", OnCallDashboardArgs(

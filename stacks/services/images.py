@@ -1,6 +1,7 @@
 """One ECR repository per service image, and the pinned image reference each workload runs."""
 
 import pulumi
+from pulumi_aws import ecr
 
 from components.aws import ContainerRepository, ContainerRepositoryArgs
 from stacks.config import EnvConfig
@@ -12,7 +13,7 @@ class ServiceImages:
     def __init__(self, prefix: str, images: list[str], settings: EnvConfig, tags: dict[str, str],
                  parent: pulumi.Resource):
         env, service = prefix.split("-", 1)
-        self._tag = settings.release_tag
+        self._tag, self._by_digest, self._parent = settings.release_tag, settings.deploy_by_digest, parent
         self._repositories = {
             image: ContainerRepository(f"{prefix}-{image}", ContainerRepositoryArgs(
                 repository_name=f"{env}/{service}-{image}", protect=settings.protect_stateful, tags=tags,
@@ -23,3 +24,11 @@ class ServiceImages:
     def image(self, name: str) -> pulumi.Output[str]:
         """``<repository url>:<release tag>`` of one image: every workload runs the reviewed release."""
         return self._repositories[name].image(self._tag)
+
+    def digest(self, name: str) -> pulumi.Output[str] | None:
+        """With ``deployByDigest``, the digest ECR holds for the release tag of one image (looked up at deploy
+        time, so the tag must have been pushed); otherwise None and the workload runs the tag."""
+        if not self._by_digest:
+            return None
+        return ecr.get_image_output(repository_name=self._repositories[name].repository_name, image_tag=self._tag,
+                                    opts=pulumi.InvokeOptions(parent=self._parent)).image_digest

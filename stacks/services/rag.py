@@ -10,11 +10,12 @@ exactly what it does:
 
 import pulumi
 
-from components.aws import (Bucket, BucketArgs, PostgresDatabase, QueueWithDlq, QueueWithDlqArgs,
+from components.aws import (Bucket, PostgresDatabase, PostgresTenantDatabase, QueueWithDlq, QueueWithDlqArgs,
                             RedisCache, RedisCacheArgs)
 from components.k8s import KubeService, KubeServiceArgs
 from stacks.config import EnvConfig
 from stacks.services.images import ServiceImages
+from stacks.services.observability import Observability
 from stacks.services.platform import Platform
 
 NAMESPACE = "rag"
@@ -26,11 +27,12 @@ class RagService(pulumi.ComponentResource):
     api: KubeService
     worker: KubeService
     queue: QueueWithDlq
-    database: PostgresDatabase
+    database: PostgresDatabase | PostgresTenantDatabase
     cache: RedisCache
     documents: Bucket
 
-    def __init__(self, settings: EnvConfig, platform: Platform, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, settings: EnvConfig, platform: Platform, opts: pulumi.ResourceOptions | None = None,
+                 observability: Observability | None = None):
         env = settings.stack
         super().__init__("genai:stack:RagService", f"{env}-rag", None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -40,7 +42,7 @@ class RagService(pulumi.ComponentResource):
         alarm_actions = [platform.alerts.topic_arn]
 
         images = ServiceImages(f"{env}-rag", ["api", "worker"], settings, tags, self)
-        self.documents = Bucket(f"{env}-rag-documents", BucketArgs(protect=protect, tags=tags), child)
+        self.documents = Bucket(f"{env}-rag-documents", platform.data_bucket_args(settings, tags), child)
         self.queue = QueueWithDlq(f"{env}-rag-ingest", QueueWithDlqArgs(
             # Parsing and embedding a large PDF takes minutes; the message must stay hidden meanwhile.
             visibility_timeout_seconds=900,
@@ -48,7 +50,9 @@ class RagService(pulumi.ComponentResource):
             protect=protect,
             tags=tags,
         ), child)
-        self.database = PostgresDatabase(f"{env}-rag-db", platform.postgres_args(settings, "rag", tags), child)
+        # pgvector: the service's migration creates it on an own instance; on a shared one (where the
+        # service is not the master user) the provisioning Job does.
+        self.database = platform.database(settings, "rag", "rag", tags, self, extensions=["vector"])
         self.cache = RedisCache(f"{env}-rag-cache", RedisCacheArgs(
             vpc_id=network.vpc_id,
             subnet_ids=network.isolated_subnet_ids,
@@ -80,16 +84,22 @@ class RagService(pulumi.ComponentResource):
             "DOCUMENTS_BUCKET": self.documents.bucket_name,
             "INGEST_QUEUE_URL": self.queue.queue_url,
         }
-        common = dict(namespace=NAMESPACE, provider=cluster.provider, env=environment,
+        def telemetry(service: str) -> dict:
+            return {**environment, **(observability.pod_env(service, NAMESPACE) if observability else {})}
+
+        common = dict(namespace=NAMESPACE, provider=cluster.provider,
+                      allow_from_namespaces=observability.scraper_namespaces if observability else [],
                       min_replicas=settings.api_replicas, max_replicas=settings.api_max_replicas)
         self.api = KubeService(f"{env}-rag-api", KubeServiceArgs(
-            image=images.image("api"), create_namespace=True, iam_role_arn=api_role.role_arn,
+            image=images.image("api"), image_digest=images.digest("api"), env=telemetry("rag-api"),
+            create_namespace=True, iam_role_arn=api_role.role_arn,
             ingress=True, ingress_group_name=Platform.ingress_group(settings), certificate_arn=settings.certificate_arn or None,
             load_balancer_cidrs=[network.cidr_block], tags=tags, **common,
         ), pulumi.ResourceOptions(parent=self, depends_on=platform.workload_dependencies))
         # After the API: its component creates the namespace.
         self.worker = KubeService(f"{env}-rag-worker", KubeServiceArgs(
-            image=images.image("worker"), iam_role_arn=worker_role.role_arn,
+            image=images.image("worker"), image_digest=images.digest("worker"), env=telemetry("rag-worker"),
+            iam_role_arn=worker_role.role_arn,
             cpu_request_millicores=500, memory_request_mib=1024, memory_limit_mib=2048, **common,
         ), pulumi.ResourceOptions(parent=self, depends_on=[*platform.workload_dependencies, self.api]))
 

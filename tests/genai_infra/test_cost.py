@@ -306,7 +306,8 @@ def test_json_shape_and_rounding():
                     res("aws:eks/nodeGroup:NodeGroup", "odd", {"instanceTypes": ["x9.huge"],
                                                               "scalingConfig": {"desiredSize": 1}}), budget=100)
     document = json.loads(json.dumps(result.to_json()))
-    assert set(document) == {"currency", "monthly", "budget", "items", "usage_based", "unpriced"}
+    assert set(document) == {"currency", "monthly", "budget", "items", "usage_based", "unpriced", "at_max_scale"}
+    assert document["at_max_scale"] == {"monthly": 46.83, "gpu_monthly": 0.0, "over_budget": False, "pools": []}
     assert document["currency"] == "USD" and document["budget"] == 100.0
     assert document["monthly"] == 46.83  # $13.98 + $32.85
     assert [set(i) for i in document["items"]] == [{"urn", "type", "monthly", "basis"}] * 2
@@ -427,6 +428,9 @@ def test_anchor_assumptions_each_add_their_share():
         "storage": 9.20,       # (100 - 20) GB x $0.115
         "x86": 7.20,           # $36.04 - $28.84
         "spot": 381.87,        # g6.xlarge on-demand $587.50 vs Spot $205.63
+        "fargate_spot": 0,     # the service is on-demand already
+        "alb": 0,              # no ALB in this plan to copy
+        "db": 0,               # no database shares an instance
     }
     assert row.anchors == cents(row.ours + sum(row.deltas.values()))
     assert row.difference == cents(sum(row.deltas.values()))
@@ -443,6 +447,47 @@ def test_anchor_table_has_a_row_per_environment_and_every_footnote():
     table = markdown_table([compare("dev", anchor_plan(), PRICES)], "2026-11-22")
     lines = table.splitlines()
     assert lines[0].startswith("| environment | this platform | anchors' defaults | difference | NAT per AZ ¹")
-    assert lines[2] == "| dev | $359.55 | $858.26 | +$498.71 | +$36.50 | +$63.94 | +$9.20 | +$7.20 | +$381.87 |"
+    assert lines[2] == ("| dev | $359.55 | $858.26 | +$498.71 | +$36.50 | +$63.94 | +$9.20 | +$7.20 | +$381.87 "
+                        "| - | - | - |")
     for index, assumption in enumerate(ASSUMPTIONS):
-        assert f"{'¹²³⁴⁵'[index]} {assumption.footnote}" in table
+        assert f"{'¹²³⁴⁵⁶⁷⁸'[index]} {assumption.footnote}" in table
+
+
+def shared_plan() -> Plan:
+    """Dev's savings in miniature: a NAT instance, two Spot services behind one ALB, two tenant databases."""
+    network = component("genai:aws:Vpc", "net")
+    subnets = [res("aws:ec2/subnet:Subnet", f"net-private-{zone}", {"availabilityZone": zone}, parent=network.urn)
+               for zone in ("us-east-1a", "us-east-1b")]
+    template = res("aws:ec2/launchTemplate:LaunchTemplate", "net-nat-0", {
+        "instanceType": "t4g.nano", "networkInterfaces": [{"deviceIndex": 0, "associatePublicIpAddress": "true"}],
+        "blockDeviceMappings": [{"ebs": {"volumeSize": 8, "volumeType": "gp3"}}]}, parent=network.urn)
+    group = res("aws:autoscaling/group:Group", "net-nat-0", {"desiredCapacity": 1, "minSize": 1, "maxSize": 1,
+                                                              "launchTemplate": {"id": "lt-0"}},
+                parent=network.urn, deps=[template.urn])
+    services = []
+    for name in ("api", "mlflow"):
+        task = res("aws:ecs/taskDefinition:TaskDefinition", f"{name}-task", {
+            "cpu": "512", "memory": "1024", "requiresCompatibilities": ["FARGATE"],
+            "runtimePlatform": {"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"}})
+        services += [task, res("aws:ecs/service:Service", name, {
+            "desiredCount": 1, "capacityProviderStrategies": [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]},
+            deps=[task.urn])]
+    alb = res("aws:lb/loadBalancer:LoadBalancer", "lb-alb", {"loadBalancerType": "application", "internal": True,
+                                                             "subnets": ["a", "b"]})
+    database = rds(kmsKeyId="key-shared")
+    tenants = [component("genai:aws:PostgresTenantDatabase", name) for name in ("rag-db", "mlflow-db")]
+    secrets = [res("aws:secretsmanager/secret:Secret", f"{t.name}-secret", {"kmsKeyId": "key-shared"}, parent=t.urn)
+               for t in tenants]
+    return plan_of(network, *subnets, res("aws:ec2/vpc:Vpc", "net-vpc", {"cidrBlock": "10.10.0.0/16"},
+                                          parent=network.urn), template, group, *services, alb, database,
+                   *tenants, *secrets)
+
+
+def test_anchor_assumptions_undo_the_nat_instance_spot_shared_alb_and_shared_database():
+    plan = shared_plan()
+    row = compare("dev", plan, PRICES)
+    nat_instance = 0.0042 * 730 + 8 * 0.08 + 0.005 * 730
+    assert row.deltas["nat"] == cents(2 * 36.50 - nat_instance)  # two gateways replace the one instance
+    assert row.deltas["fargate_spot"] == 20.18  # $28.84 on-demand less 2 x $4.33 on Spot
+    assert row.deltas["alb"] == 22.27  # the second service's own ALB
+    assert row.deltas["db"] == 13.98  # a second instance like the shared one

@@ -59,7 +59,7 @@ def test_text_report_shows_tree_types_and_outputs(capsys):
     assert main(["plan", "dev", "--project-dir", str(ROOT)]) == 0
     text = capsys.readouterr().out
     assert "dev-network" in text and "genai:aws:Vpc" in text
-    assert "aws:ec2/natGateway:NatGateway" in text
+    assert "aws:autoscaling/group:Group" in text  # dev's NAT instance
     assert "vpcId" in text
 
 

@@ -84,7 +84,7 @@ def test_shipped_config_gives_the_same_result_as_defaults(environment):
 def test_report_shape_and_text():
     report = evaluate(plan_of(recorded("aws:sqs/queue:Queue", "ingest", {"tags": TAGS}, protect=True)), "prod")
     document = report.to_json()
-    assert set(document) == {"rules", "violations"} and document["rules"] == len(ALL_RULES)
+    assert set(document) == {"rules", "violations", "notes"} and document["rules"] == len(ALL_RULES)
     assert all(set(v) == {"policy", "enforcement", "urn", "message"} for v in document["violations"])
     assert {v["policy"] for v in report.mandatory_violations} == {"sqs-encryption", "sqs-tls-only",
                                                                   "sqs-has-dead-letter-queue"}

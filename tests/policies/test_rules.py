@@ -1,19 +1,19 @@
 """Every rule against one compliant and one violating resource (or stack).
 
-Resource rules run through the same ``pulumi_policy`` policy objects the pack serves, with
-``ResourceValidationArgs`` built by hand; stack rules run through the offline evaluator over a
-small hand-made plan. Props are camelCase, as the engine sends them.
+Everything runs through pulumi_policy's analyzer servicer fed the engine's requests (the one path
+of the offline plan and of the served pack): rules see read-only proxies, float numbers and, where a
+test says so, the engine's unknown sentinel. Props are camelCase, as the engine sends them.
 """
 
 import json
+from dataclasses import replace
 
 import pytest
-from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
 
 from genai_infra.mockcloud.plan import Plan, RecordedResource
-from genai_infra.policy_check import evaluate
+from genai_infra.policy_analyzer import ENGINE_UNKNOWN, Finding, analyze, requests_for
+from genai_infra.policy_check import configured_analyzer, evaluate, render_text
 from policies import ALL_RULES
-from policies.registry import build_policy
 
 RULES = {rule.name: rule for rule in ALL_RULES}
 TAGS = {"Environment": "prod", "ManagedBy": "pulumi", "Platform": "genai-platform"}
@@ -73,6 +73,10 @@ REDIRECT = [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443"
 OPEN_443 = {"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}
 
 # (rule, resource type, logical name, compliant props, violating props); each rule is checked in prod.
+NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}
+
 RESOURCE_CASES = [
     ("s3-public-access-block", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "docs",
      {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True},
@@ -205,23 +209,43 @@ RESOURCE_CASES = [
     ("aws-environment-tag-matches", "aws:sqs/queue:Queue", "ingest", {"tags": TAGS}, {"tags": {**TAGS, "Environment": "dev"}}),
     ("gcp-required-labels", "gcp:cloudrunv2/service:Service", "chat", {"labels": LABELS},
      {"labels": {"environment": "prod"}}),
+    # Karpenter (more cases, both ways, in test_karpenter_rules.py)
+    ("karpenter-nodepool-limits", NODE_POOL, "burst", {"spec": {"limits": {"cpu": "16", "memory": "64Gi"}}},
+     {"spec": {}}),
+    ("karpenter-gpu-nodepool-tainted", NODE_POOL, "gpu",
+     {"spec": {"limits": {"nvidia.com/gpu": "1"}, "template": {"spec": {"taints": [GPU_TAINT]}}}},
+     {"spec": {"limits": {"nvidia.com/gpu": "1"}, "template": {"spec": {}}}}),
+    ("karpenter-serving-pool-consolidation", NODE_POOL, "gpu",
+     {"spec": {"limits": {"nvidia.com/gpu": "1"}, "disruption": {"consolidationPolicy": "WhenEmpty"}}},
+     {"spec": {"limits": {"nvidia.com/gpu": "1"}, "disruption": {"consolidationPolicy": "WhenEmptyOrUnderutilized"}}}),
+    ("karpenter-nodeclass-imdsv2", NODE_CLASS, "gpu", {"spec": {"metadataOptions": {"httpTokens": "required"}}},
+     {"spec": {"metadataOptions": {"httpTokens": "optional", "httpPutResponseHopLimit": 2}}}),
+    ("karpenter-nodeclass-encrypted-volumes", NODE_CLASS, "gpu",
+     {"spec": {"blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": True}}]}},
+     {"spec": {"blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"volumeSize": "200Gi"}}]}}),
     # Judged on tests/conftest.py's pinned day, 2026-12-01.
     ("eks-version-supported", "aws:eks/cluster:Cluster", "core", {"version": "1.36"}, {"version": "1.33"}),
     ("eks-version-support-ending", "aws:eks/cluster:Cluster", "core", {"version": "1.36"}, {"version": "1.34"}),
 ]
 
 
+def analyze_resource(rule_name: str, type_token: str, name: str, props: dict | None, environment: str = "prod",
+                     settings: dict | None = None) -> list[Finding]:
+    """What one rule reports for one resource: the engine's Analyze request, answered by the pack's analyzer."""
+    resource = RecordedResource(urn=f"urn:pulumi:{environment}::genai-platform::{type_token}::{name}", type=type_token,
+                                name=name, parent=None, custom=True, protect=False, dependencies=[], inputs=props or {})
+    plan = Plan(project="genai-platform", stack=environment, resources=[resource], outputs={})
+    rule = RULES[rule_name]
+    config = {rule_name: {"enforcementLevel": rule.enforcement_for(environment), "environment": environment,
+                          **(settings or {})}}
+    analyzer, _ = configured_analyzer(environment, config, (rule,))
+    return analyze(analyzer, requests_for(plan, preview=False))
+
+
 def check_resource(rule_name: str, type_token: str, name: str, props: dict | None, environment: str = "prod",
                    settings: dict | None = None) -> list[str]:
-    """Messages one rule reports for one resource, through the pack's own policy object."""
-    policy = build_policy(RULES[rule_name], environment)
-    options = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
-    urn = f"urn:pulumi:{environment}::genai-platform::{type_token}::{name}"
-    args = ResourceValidationArgs(type_token, props or {}, urn, name, options, None,
-                                  config={"environment": environment, **(settings or {})})
-    found: list[str] = []
-    policy.validate(args, lambda message, urn=None: found.append(message))
-    return found
+    """Messages one rule reports for one resource (notes about unknown values aside)."""
+    return [f.message for f in analyze_resource(rule_name, type_token, name, props, environment, settings) if not f.note]
 
 
 @pytest.mark.parametrize(("rule", "type_token", "name", "compliant", "violating"), RESOURCE_CASES,
@@ -244,8 +268,7 @@ def R(type_token: str, name: str, inputs: dict | None = None, *, deps: tuple[str
 
 def plan_of(*resources: RecordedResource) -> Plan:
     names = {r.name: r.urn for r in resources}
-    for resource in resources:
-        resource.dependencies = [names[d] for d in resource.dependencies]
+    resources = tuple(replace(r, dependencies=[names[d] for d in r.dependencies]) for r in resources)
     budget = R("aws:budgets/budget:Budget", "budget", {"notifications": [{"subscriberEmailAddresses": ["a@b.c"]}]})
     return Plan(project="genai-platform", stack="prod", resources=[*resources, budget], outputs={})
 
@@ -288,7 +311,8 @@ STACK_CASES = [
      [R("aws:ec2/vpc:Vpc", "net")]),
     ("sqs-tls-only",
      [R(QUEUE, "ingest", outputs=QUEUE_OUT),
-      R("aws:sqs/queuePolicy:QueuePolicy", "ingest-tls", {"queueUrl": QUEUE_OUT["url"], "policy": SQS_TLS})],
+      R("aws:sqs/queuePolicy:QueuePolicy", "ingest-tls", {"queueUrl": QUEUE_OUT["url"], "policy": SQS_TLS},
+        deps=("ingest",))],
      [R(QUEUE, "ingest", outputs=QUEUE_OUT)]),
     ("sqs-has-dead-letter-queue",
      [R(QUEUE, "ingest-dlq", outputs=DLQ_OUT), R(QUEUE, "ingest", {"redrivePolicy": REDRIVE}, deps=("ingest-dlq",))],
@@ -298,6 +322,16 @@ STACK_CASES = [
      [R("aws:rds/instance:Instance", "db", protect=True)], [R("aws:rds/instance:Instance", "db")]),
     ("stack-allowed-resource-types",
      [R("aws:sqs/queue:Queue", "ingest")], [R("azure-native:storage:StorageAccount", "blob")]),
+    ("stack-metrics-and-alert-route",
+     [R("aws:ecs/service:Service", "api"), R("aws:amp/workspace:Workspace", "metrics"),
+      R("aws:amp/alertManagerDefinition:AlertManagerDefinition", "alerts",
+        {"definition": "alertmanager_config: 'receivers: [{name: sns, sns_configs: [{topic_arn: arn}]}]'"})],
+     [R("aws:ecs/service:Service", "api"), R("aws:amp/workspace:Workspace", "metrics")]),
+    ("stack-gpu-pools-have-dcgm-exporter",
+     [R("aws:eks/nodeGroup:NodeGroup", "gpu", {"taints": [{"key": "nvidia.com/gpu", "effect": "NO_SCHEDULE"}]}),
+      R("kubernetes:helm.sh/v3:Release", "dcgm", {"chart": "dcgm-exporter", "values": {
+          "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]}})],
+     [R("aws:eks/nodeGroup:NodeGroup", "gpu", {"taints": [{"key": "nvidia.com/gpu", "effect": "NO_SCHEDULE"}]})]),
 ]
 
 
@@ -422,3 +456,85 @@ def test_companion_for_another_bucket_does_not_count():
               deps=("docs", "logs"))
     found = stack_violations("s3-bucket-has-public-access-block", [docs, logs, block])
     assert [v["urn"] for v in found] == [docs.urn]
+
+
+# What a rule does with a value a preview does not know yet.
+
+def _paths(value, path=()):
+    """Every property path inside ``value`` (objects and list items), outermost first."""
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        yield (*path, key)
+        yield from _paths(item, (*path, key))
+
+
+def _with_unknown(value, path):
+    if not path:
+        return ENGINE_UNKNOWN
+    copy = json.loads(json.dumps(value))
+    copy_parent = copy
+    for key in path[:-1]:
+        copy_parent = copy_parent[key]
+    copy_parent[path[-1]] = ENGINE_UNKNOWN
+    return copy
+
+
+UNKNOWN_CASES = [(rule, type_token, name, violating, path) for rule, type_token, name, _, violating in RESOURCE_CASES
+                 for path in _paths(violating)]
+
+
+@pytest.mark.parametrize(("rule", "type_token", "name", "violating", "path"), UNKNOWN_CASES,
+                         ids=[f"{case[0]}:{'.'.join(map(str, case[4]))}" for case in UNKNOWN_CASES])
+def test_an_unknown_value_never_passes_a_violation_silently(rule, type_token, name, violating, path):
+    """Whatever property of a violating resource is unknown at preview, the rule still reports the
+    violation or leaves the engine's advisory note: it never answers "compliant" without knowing."""
+    findings = analyze_resource(rule, type_token, name, _with_unknown(violating, path))
+    assert findings, f"{rule} passed silently with {'.'.join(map(str, path))} unknown"
+    assert all(f.enforcement == "advisory" for f in findings if f.note)
+
+
+STACK_UNKNOWN_CASES = [(rule, violating, index, path) for rule, _, violating in STACK_CASES
+                       for index, resource in enumerate(violating) for path in _paths(resource.inputs)]
+
+
+@pytest.mark.parametrize(("rule", "violating", "index", "path"), STACK_UNKNOWN_CASES,
+                         ids=[f"{c[0]}:{c[1][c[2]].name}.{'.'.join(map(str, c[3]))}" for c in STACK_UNKNOWN_CASES])
+def test_an_unknown_value_never_passes_a_stack_violation_silently(rule, violating, index, path):
+    resources = [replace(r, inputs=_with_unknown(r.inputs, path)) if i == index else r for i, r in enumerate(violating)]
+    plan = plan_of(*resources)
+    analyzer, _ = configured_analyzer("prod", None, (RULES[rule],))
+    findings = analyze(analyzer, requests_for(plan, preview=False))
+    assert findings, f"{rule} passed silently with {resources[index].name}.{'.'.join(map(str, path))} unknown"
+
+
+def test_a_bucket_policy_unknown_at_preview_leaves_a_note_and_is_judged_once_known():
+    deny_missing = bucket_with(("aws:s3/bucketPolicy:BucketPolicy",
+                                {"policy": policy_doc(allow("s3:GetObject", "arn:aws:s3:::docs-1a2b3c4/*"))}))
+    report = evaluate(plan_of(*deny_missing), "prod")
+    (note,) = [n for n in report.notes if n["policy"] == "s3-bucket-tls-only"]
+    assert note["enforcement"] == "advisory" and note["urn"] == ""
+    assert note["message"] == ("can't run policy 's3-bucket-tls-only' from policy pack 'genai-platform@v0.0.1' "
+                               "during preview: string value at .policy can't be known during preview")
+    (violation,) = [v for v in report.violations if v["policy"] == "s3-bucket-tls-only"]
+    assert violation["enforcement"] == "mandatory"  # the known-values pass still blocks it
+    assert render_text(report).endswith(f"\n    {len(report.notes)} checks wait for values a first preview does not "
+                                        "know (judged on known values above; see the JSON report's notes)")
+
+
+# Numbers arrive as floats (protobuf Struct); messages print them as the user wrote them.
+
+def test_messages_print_ports_as_written():
+    ssh = {"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}
+    assert check_resource("ec2-security-group-no-public-ingress", "aws:ec2/securityGroup:SecurityGroup",
+                          "bastion", {"ingress": [ssh]}) == [
+        "Ingress from 0.0.0.0/0 to tcp 22-22 on a group that is not a load balancer's. "
+        f"Fix: {RULES['ec2-security-group-no-public-ingress'].remediation}"]
+
+
+def test_messages_print_configured_numbers_as_written():
+    (message,) = check_resource("rds-backup-retention", "aws:rds/instance:Instance", "db",
+                                {**GOOD_DB, "backupRetentionPeriod": 3})
+    assert message.startswith("backupRetentionPeriod=3 is below 7 days for prod.")
+    (message,) = check_resource("logs-retention-set", "aws:cloudwatch/logGroup:LogGroup", "logs",
+                                {"retentionInDays": 7})  # prod asks 30
+    assert message.startswith("retentionInDays=7 is below 30 days for prod.")

@@ -10,6 +10,8 @@ Importing this package imports every domain module, which registers its pricers 
 """
 
 from genai_infra.cost.pricers import compute, data, monitoring, network  # noqa: F401  (registers the pricers)
+from genai_infra.cost.pricers import karpenter  # noqa: F401  (registers the pricers)
+from genai_infra.cost.pricers import observability  # noqa: F401  (registers the pricers)
 from genai_infra.cost.pricers.context import PricingContext
 from genai_infra.cost.pricers.registry import PRICERS, NotPriced, Priced, Pricer
 

@@ -144,6 +144,32 @@ def _ec2_instance(resource: RecordedResource, context: PricingContext) -> Priced
 
 
 
+@pricer_for("aws:autoscaling/group:Group")
+def _auto_scaling_group(resource: RecordedResource, context: PricingContext) -> Priced:
+    # EC2 Auto Scaling groups of the plan's own (NAT instances): the desired count of their launch
+    # template's instance, root volume and primary public IPv4.
+    inputs = resource.inputs
+    if inputs.get("mixedInstancesPolicy"):
+        raise NotPriced("a mixed instances policy: which types and markets run is decided at launch")
+    reference = (inputs.get("launchTemplate") or {}).get("id") or (inputs.get("launchTemplate") or {}).get("name")
+    template = context.linked(resource, "aws:ec2/launchTemplate:LaunchTemplate", reference)
+    if template is None:
+        raise NotPriced("its launch template is not in the plan, so the instance type is unknown")
+    count = number(inputs.get("desiredCapacity", inputs.get("minSize", 0)), "desiredCapacity")
+    note = f"desired capacity; min {count_text(number(inputs.get('minSize', count), 'minSize'))}, " \
+           f"max {count_text(number(inputs.get('maxSize', count), 'maxSize'))}"
+    lt = template.inputs
+    volumes = [m.get("ebs") or {} for m in lt.get("blockDeviceMappings") or []]
+    disk_gib = volumes[0].get("volumeSize") if volumes else None
+    primary = next((i for i in lt.get("networkInterfaces") or [] if number(i.get("deviceIndex", 0), "deviceIndex") == 0),
+                   {})
+    return Priced(_node_parts(
+        context, count=count, instance_type=known_text(lt.get("instanceType"), "launch template instanceType"),
+        spot=bool(lt.get("instanceMarketOptions")), count_note=note,
+        disk_gib=disk_gib and number(disk_gib, "volumeSize"), disk_type=volumes[0].get("volumeType") if volumes else None,
+        public_ip=str(primary.get("associatePublicIpAddress")).lower() == "true"))
+
+
 # --------------------------------------------------------------------------------------------- ECS on Fargate
 
 

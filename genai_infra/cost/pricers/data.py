@@ -136,3 +136,31 @@ def _gcp_crypto_key(resource: RecordedResource, context: PricingContext) -> Pric
         raise NotPriced(f"protection level {level!r} is not in the price table ({PRICES_FILE}); it prices SOFTWARE keys")
     amount = context.prices["gcp_kms"]["software_key_version_month"]
     return Priced([(amount, f"Cloud KMS software key, one active version {rate(amount)}/month")])
+
+
+# --------------------------------------------------------------------------------------------- disaster-recovery copies
+
+@pricer_for("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+def _s3_replication(resource: RecordedResource, context: PricingContext) -> Priced:
+    prices = context.prices["s3_replication"]
+    usage = []
+    for rule in resource.inputs.get("rules") or []:
+        destination = rule.get("destination") or {}
+        storage_class = destination.get("storageClass") or "STANDARD"
+        if storage_class not in prices["storage_gb_month"]:
+            raise NotPriced(f"replica storage class {storage_class!r} is not in the price table ({PRICES_FILE})")
+        text = (f"replica storage {storage_class} {rate(prices['storage_gb_month'][storage_class])}/GB-month + "
+                f"replication {rate(prices['put_requests_thousand'][storage_class])} per 1,000 objects + "
+                f"inter-region transfer {rate(prices['inter_region_transfer_gb'])}/GB")
+        if (destination.get("replicationTime") or {}).get("status") == "Enabled":
+            text += f" + Replication Time Control {rate(prices['replication_time_control_gb'])}/GB"
+        usage.append(text)
+    return Priced(usage="; ".join(usage) or None)
+
+
+@pricer_for("aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")
+def _rds_backup_replication(resource: RecordedResource, context: PricingContext) -> Priced:
+    prices = context.prices["rds_backup_replication"]
+    days = count_text(number(resource.inputs.get("retentionPeriod", 7), "retentionPeriod"))
+    return Priced(usage=f"replicated backups ({days} days) {rate(prices['backup_storage_gb_month'])}/GB-month, "
+                        f"no free allowance + inter-region transfer {rate(prices['inter_region_transfer_gb'])}/GB")

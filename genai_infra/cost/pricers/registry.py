@@ -17,12 +17,24 @@ class NotPriced(Exception):
     """The resource is of a priced type, but the plan does not say enough (or the table lacks its size)."""
 
 
+@dataclass(frozen=True)
+class Ceiling:
+    """What a resource that scales by itself (a Karpenter NodePool) may cost at most, beside its floor in ``parts``."""
+
+    monthly: float
+    basis: str
+    gpu: bool
+    """True when the ceiling is GPU capacity (the report's "GPU at max scale" line)."""
+
+
 @dataclass
 class Priced:
-    """What a pricer found: fixed monthly parts ``(amount, basis)`` and an optional usage-priced remark."""
+    """What a pricer found: fixed monthly parts ``(amount, basis)``, an optional usage-priced remark and, for
+    capacity that scales by itself, its ceiling (not in the total)."""
 
     parts: list[tuple[float, str]] = field(default_factory=list)
     usage: str | None = None
+    ceiling: Ceiling | None = None
 
 
 Pricer = Callable[[RecordedResource, PricingContext], Priced | None]

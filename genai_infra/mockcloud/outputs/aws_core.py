@@ -67,6 +67,7 @@ for _token, _prefix, _kind in [
     ("aws:ec2/vpcEndpoint:VpcEndpoint", "vpce", "vpc-endpoint"),
     ("aws:ec2/flowLog:FlowLog", "fl", "vpc-flow-log"),
     ("aws:ec2/launchTemplate:LaunchTemplate", "lt", "launch-template"),
+    ("aws:ec2/networkInterface:NetworkInterface", "eni", "network-interface"),
 ]:
     computes(_token)(_ec2(_prefix, _kind))
 

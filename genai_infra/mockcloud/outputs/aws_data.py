@@ -127,3 +127,11 @@ def _bucket(context: MockContext) -> dict[str, Any]:
 def _bucket_configuration(context: MockContext) -> dict[str, Any]:
     # Bucket sub-resources are identified by the bucket name they configure.
     return {"id": str(context.inputs.get("bucket") or context.name)}
+
+
+@computes("aws:secretsmanager/secret:Secret")
+def _secret(context: MockContext) -> dict[str, Any]:
+    # Secrets Manager appends a hyphen and six random characters to the name in the ARN.
+    name = context.physical_name
+    arn = f"arn:aws:secretsmanager:{context.region}:{context.account}:secret:{name}-{context.hex_id(6)}"
+    return {"id": arn, "arn": arn, "name": name}

@@ -1,10 +1,11 @@
 """Outputs of the image registries (ECR, Artifact Registry), the alert topic's subscriptions and key policy,
 and CloudWatch dashboards, in the shapes AWS and Google return."""
 
+import hashlib
 import uuid
 from typing import Any
 
-from genai_infra.mockcloud.cloud import MockContext, computes
+from genai_infra.mockcloud.cloud import MockContext, answers, computes
 
 
 @computes("aws:ecr/repository:Repository")
@@ -62,3 +63,14 @@ def _artifact_repository_member(context: MockContext) -> dict[str, Any]:
     target = f"projects/{project}/locations/{location}/repositories/{inputs.get('repository')}"
     return {"id": f"{target} {inputs.get('role')} {inputs.get('member')}", "project": project, "location": location,
             "etag": f"BwY{context.hex_id(9)}="}
+
+
+@answers("aws:ecr/getImage:getImage")
+def _ecr_image(context: MockContext) -> dict[str, Any]:
+    # The digest a pushed image would have: stable per repository and tag.
+    repository, tag = context.inputs.get("repositoryName", ""), context.inputs.get("imageTag", "")
+    digest = "sha256:" + hashlib.sha256(f"{repository}:{tag}".encode()).hexdigest()
+    return {"id": f"{repository}:{tag}", "repositoryName": repository, "imageTag": tag, "imageDigest": digest,
+            "imageTags": [tag], "registryId": context.account, "imagePushedAt": 1764547200,
+            "imageSizeInBytes": 157286400, "imageUri": f"{context.account}.dkr.ecr.{context.region}.amazonaws.com/"
+                                                       f"{repository}@{digest}"}

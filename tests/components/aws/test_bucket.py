@@ -3,9 +3,11 @@ import json
 import re
 
 import pulumi
+import pulumi_aws as aws
 import pytest
 
 from components.aws.bucket import Bucket, BucketArgs
+from components.aws.bucket_replication import BucketReplicationArgs
 from genai_infra.mockcloud import run_under_mocks
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -241,3 +243,138 @@ def test_a_name_too_long_for_the_auto_named_bucket_is_refused():
     assert str(error.value) == (
         f"name='{fits}g' has 49 characters, too many for the S3 bucket named '{fits}g-bucket-' plus 7 random "
         "characters (at most 63): use a component name of at most 48 characters.")
+
+
+REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+
+
+def plan_replicated(**replication):
+    def program():
+        dr = aws.Provider("dr", region="us-west-2")
+        bucket = Bucket("docs", BucketArgs(replication=BucketReplicationArgs(provider=dr, **replication)))
+        pulumi.export("bucket_arn", bucket.bucket_arn)
+        pulumi.export("replica_bucket_arn", bucket.replica_bucket_arn)
+        pulumi.export("replica_bucket_name", bucket.replica_bucket_name)
+
+    return run_under_mocks(program, config={"aws:region": "us-east-1"})
+
+
+def test_replication_adds_a_hardened_replica_in_the_dr_region_with_its_own_key():
+    plan = plan_replicated()
+    counts = plan.type_counts()
+    assert counts["pulumi:providers:aws"] == 1
+    expected = {BUCKET: 2, KEY: 2, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 2,
+                "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 2, SSE: 2,
+                "aws:s3/bucketVersioning:BucketVersioning": 2, POLICY: 2, LIFECYCLE: 2,
+                "aws:iam/role:Role": 1, ROLE_POLICY: 1, REPLICATION: 1}
+    assert {kind: counts[kind] for kind in expected} == expected
+    # The replica and every setting of it live in the DR region; the source stays where it was.
+    replica_children = [r for r in plan.resources if r.name.startswith("docs-replica-")]
+    assert len(replica_children) == 8
+    assert {r.outputs.get("region") for r in replica_children} == {"us-west-2"}
+    assert plan.named("docs-bucket").outputs["region"] == "us-east-1"
+    assert ".s3.us-west-2." in plan.named("docs-replica-bucket").outputs["bucketRegionalDomainName"]
+    replica_key = plan.named("docs-replica-key")
+    assert replica_key.outputs["arn"].startswith("arn:aws:kms:us-west-2:")
+    assert replica_key.inputs["enableKeyRotation"] is True
+    name = plan.outputs["replica_bucket_name"]
+    assert plan.named("docs-replica-public-access").inputs == {
+        "bucket": name, "blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True,
+        "restrictPublicBuckets": True}
+    assert plan.named("docs-replica-ownership").inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    assert plan.named("docs-replica-versioning").inputs["versioningConfiguration"] == {"status": "Enabled"}
+    by_default = plan.named("docs-replica-encryption").inputs["rules"][0]["applyServerSideEncryptionByDefault"]
+    assert by_default == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": replica_key.outputs["arn"]}
+    sids = [s["Sid"] for s in json.loads(plan.named("docs-replica-policy").inputs["policy"])["Statement"]]
+    assert sids == ["DenyInsecureTransport", "DenyOutdatedTls"]
+
+
+def test_replication_rule_copies_every_sse_kms_object_into_the_replica_after_both_versionings():
+    plan = plan_replicated()
+    config = plan.one(REPLICATION)
+    assert config.inputs["bucket"] == plan.named("docs-bucket").outputs["bucket"]
+    assert config.inputs["role"] == plan.named("docs-replication", "aws:iam/role:Role").outputs["arn"]
+    [rule] = config.inputs["rules"]
+    assert rule["status"] == "Enabled" and rule["filter"] == {"prefix": ""}
+    assert rule["deleteMarkerReplication"] == {"status": "Enabled"}
+    assert rule["sourceSelectionCriteria"] == {"sseKmsEncryptedObjects": {"status": "Enabled"}}
+    assert rule["destination"] == {
+        "bucket": plan.outputs["replica_bucket_arn"], "storageClass": "STANDARD_IA",
+        "encryptionConfiguration": {"replicaKmsKeyId": plan.named("docs-replica-key").outputs["arn"]}}
+    urns = {plan.named(n).urn for n in ("docs-versioning", "docs-replica-versioning")}
+    assert urns <= set(config.dependencies)
+
+
+def test_replication_time_control_turns_on_metrics_too():
+    destination = plan_replicated(time_control=True).one(REPLICATION).inputs["rules"][0]["destination"]
+    assert destination["metrics"] == {"status": "Enabled", "eventThreshold": {"minutes": 15}}
+    assert destination["replicationTime"] == {"status": "Enabled", "time": {"minutes": 15}}
+    metrics_only = plan_replicated(metrics=True).one(REPLICATION).inputs["rules"][0]["destination"]
+    assert "metrics" in metrics_only and "replicationTime" not in metrics_only
+
+
+def test_replication_role_is_least_privilege_and_bound_to_s3_in_each_region():
+    plan = plan_replicated()
+    role = plan.named("docs-replication", "aws:iam/role:Role")
+    assert json.loads(role.inputs["assumeRolePolicy"])["Statement"] == [{
+        "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}]
+    source, replica = plan.outputs["bucket_arn"], plan.outputs["replica_bucket_arn"]
+    source_key = plan.named("docs-key").outputs["arn"]
+    replica_key = plan.named("docs-replica-key").outputs["arn"]
+    statements = json.loads(plan.one(ROLE_POLICY).inputs["policy"])["Statement"]
+    assert statements == [
+        {"Sid": "ReadSourceConfiguration", "Effect": "Allow",
+         "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"], "Resource": [source]},
+        {"Sid": "ReadSourceVersions", "Effect": "Allow",
+         "Action": ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+         "Resource": [f"{source}/*"]},
+        {"Sid": "WriteReplicas", "Effect": "Allow",
+         "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"], "Resource": [f"{replica}/*"]},
+        {"Sid": "DecryptSource", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [source_key],
+         "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"},
+                       "StringLike": {"kms:EncryptionContext:aws:s3:arn": [source, f"{source}/*"]}}},
+        {"Sid": "EncryptReplicas", "Effect": "Allow", "Action": ["kms:Encrypt"], "Resource": [replica_key],
+         "Condition": {"StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"},
+                       "StringLike": {"kms:EncryptionContext:aws:s3:arn": [replica, f"{replica}/*"]}}},
+    ]
+
+
+def test_replica_access_logs_go_to_the_dr_log_bucket_and_protect_covers_the_replica():
+    def program():
+        dr = aws.Provider("dr", region="us-west-2")
+        Bucket("docs", BucketArgs(protect=True, replication=BucketReplicationArgs(
+            provider=dr, access_log_bucket="dr-logs")))
+
+    plan = run_under_mocks(program)
+    logging = plan.named("docs-replica-logging")
+    assert logging.inputs["targetBucket"] == "dr-logs" and logging.inputs["targetPrefix"] == "docs-replica/"
+    assert logging.outputs["region"] == "us-west-2"
+    assert {r.name for r in plan.resources if r.protect} == {"docs-bucket", "docs-key", "docs-replica-bucket",
+                                                              "docs-replica-key"}
+
+
+def test_without_replication_no_replica_outputs():
+    assert plan_bucket().outputs["bucket_arn"] and REPLICATION not in plan_bucket().type_counts()
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"storage_class": "GLACIER"},
+     "replication.storage_class='GLACIER' is not a class a DR copy can fail over to without a restore: use one of "
+     "STANDARD, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR."),
+    ({"log_target": True},
+     "replication is set on a log target (access_log_target or load_balancer_log_target): replication copies "
+     "SSE-KMS data buckets; logs stay in their region, so drop replication."),
+])
+def test_impossible_replication_is_refused_with_the_fix(overrides, message):
+    log_target = overrides.pop("log_target", False)
+
+    def program():
+        dr = aws.Provider("dr", region="us-west-2")
+        Bucket("docs", BucketArgs(access_log_target=log_target,
+                                  replication=BucketReplicationArgs(provider=dr, **overrides)))
+
+    with pytest.raises(ValueError) as error:
+        run_under_mocks(program)
+    assert str(error.value) == message

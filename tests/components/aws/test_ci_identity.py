@@ -111,6 +111,7 @@ def test_preview_writes_nothing_but_its_lock(plan):
 
 # Pulumi module -> IAM service prefix, where they differ.
 SERVICE_OF_MODULE = {"lb": "elasticloadbalancing", "appautoscaling": "application-autoscaling", "vpc": "ec2",
+                     "amp": "aps",
                      "cloudwatch/logGroup": "logs", "cloudwatch/eventRule": "events", "cloudwatch/eventTarget": "events"}
 
 
@@ -129,6 +130,15 @@ def test_deploy_services_cover_every_aws_resource_the_stack_plans(stack):
     iam_names = [r.name for r in plan.resources if r.type.startswith("aws:iam/")]
     assert iam_names and all(name.startswith(f"{stack}-") for name in iam_names)
     assert not [r for r in plan.resources if r.type.startswith("aws:iam/") and r.inputs.get("name")]
+
+
+def test_deploys_may_reach_the_dr_region_the_prod_stack_replicates_into():
+    plan = planning.plan_stack("prod", planning.project_dir())
+    dr_regions = {r.inputs["region"] for r in plan.resources if r.type == "pulumi:providers:aws"}
+    assert dr_regions == {"us-west-2"}
+    statements = {s["Sid"]: s for s in policy_of(plan_identity(dr_region="us-west-2"), "genai-ci-prod-deploy")["Statement"]}
+    assert statements["PlatformServices"]["Condition"] == {
+        "StringEquals": {"aws:RequestedRegion": ["us-east-1", "us-west-2"]}}
 
 
 @pytest.mark.parametrize("overrides, message", [

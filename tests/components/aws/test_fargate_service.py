@@ -42,6 +42,7 @@ BASE = dict(
 BASE_TYPES = {
     COMPONENT: 1,
     "aws:ecs/cluster:Cluster": 1,
+    "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": 1,
     TASK_DEFINITION: 1,
     SERVICE: 1,
     "aws:cloudwatch/logGroup:LogGroup": 1,
@@ -111,6 +112,7 @@ def test_existing_cluster_is_used_not_created():
     cluster_arn = "arn:aws:ecs:us-east-1:123456789012:cluster/platform"
     plan = plan_service(cluster_arn=cluster_arn)
     assert not plan.of_type("aws:ecs/cluster:Cluster")
+    assert not plan.of_type("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
     assert plan.one(SERVICE).inputs["cluster"] == cluster_arn
     assert plan.outputs["cluster_name"] == "platform"
     target = plan.one("aws:appautoscaling/target:Target")
@@ -122,6 +124,31 @@ def test_created_cluster_has_container_insights():
     assert plan.one("aws:ecs/cluster:Cluster").inputs["settings"] == [{"name": "containerInsights", "value": "enabled"}]
     enhanced = plan_service(container_insights="enhanced")
     assert enhanced.one("aws:ecs/cluster:Cluster").inputs["settings"][0]["value"] == "enhanced"
+
+
+def test_created_cluster_offers_fargate_and_spot_and_defaults_to_on_demand():
+    plan = plan_service()
+    providers = plan.one("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
+    assert providers.inputs["clusterName"] == plan.one("aws:ecs/cluster:Cluster").outputs["name"]
+    assert providers.inputs["capacityProviders"] == ["FARGATE", "FARGATE_SPOT"]
+    assert providers.inputs["defaultCapacityProviderStrategies"] == [{"capacityProvider": "FARGATE", "weight": 1}]
+    # The service is registered only once the providers are attached (it waits for the cluster ARN output).
+    assert providers.urn in plan.one(SERVICE).dependencies
+
+
+def test_on_demand_by_default_and_spot_through_a_capacity_provider_strategy():
+    on_demand = plan_service().one(SERVICE).inputs
+    assert on_demand["launchType"] == "FARGATE" and "capacityProviderStrategies" not in on_demand
+    spot = plan_service(fargate_spot=True).one(SERVICE).inputs
+    assert "launchType" not in spot
+    assert spot["capacityProviderStrategies"] == [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]
+
+
+def test_spot_keeps_the_canary_traffic_shifting():
+    service = plan_service(fargate_spot=True, deployment_strategy="CANARY").one(SERVICE).inputs
+    assert service["capacityProviderStrategies"] == [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]
+    assert service["deploymentConfiguration"]["strategy"] == "CANARY"
+    assert service["loadBalancers"][0]["advancedConfiguration"]["productionListenerRule"]
 
 
 # --- listeners --------------------------------------------------------------------------------------

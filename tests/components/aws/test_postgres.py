@@ -1,6 +1,7 @@
 import json
 
 import pulumi
+import pulumi_aws as aws
 import pytest
 
 from components.aws.postgres import PostgresDatabase, PostgresDatabaseArgs
@@ -262,3 +263,40 @@ def test_admit_adds_one_ingress_rule_for_a_client_created_later():
     assert (later["referencedSecurityGroupId"], later["fromPort"], later["toPort"], later["ipProtocol"]) == (
         "sg-mlflow", 5432, 5432, "tcp")
     assert "cidrIpv4" not in later
+
+
+BACKUP_REPLICATION = "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
+
+
+def plan_with_backup_replica(**overrides):
+    def program():
+        dr = aws.Provider("dr", region="us-west-2")
+        PostgresDatabase("ragdb", args(backup_replica_provider=dr, **overrides))
+
+    return run_under_mocks(program, config={"aws:region": "us-east-1"})
+
+
+def test_backup_replication_copies_backups_into_the_dr_region_under_a_key_there():
+    plan = plan_with_backup_replica(backup_retention_days=30, protect=True)
+    replication = plan.one(BACKUP_REPLICATION)
+    key = plan.named("ragdb-backup-replica-key", KEY)
+    assert key.outputs["arn"].startswith("arn:aws:kms:us-west-2:") and key.inputs["enableKeyRotation"] is True
+    assert replication.inputs == {"sourceDbInstanceArn": plan.one(INSTANCE).outputs["arn"],
+                                  "kmsKeyId": key.outputs["arn"], "retentionPeriod": 30}
+    assert replication.outputs["region"] == "us-west-2"
+    assert plan.one(INSTANCE).outputs["arn"].startswith("arn:aws:rds:us-east-1:")
+    assert replication.protect and key.protect
+    assert plan.type_counts()[KEY] == 2
+
+
+def test_backup_replica_retention_can_differ_and_is_range_checked():
+    plan = plan_with_backup_replica(backup_replica_retention_days=7)
+    assert plan.one(BACKUP_REPLICATION).inputs["retentionPeriod"] == 7
+    with pytest.raises(ValueError) as error:
+        plan_with_backup_replica(backup_replica_retention_days=36)
+    assert str(error.value) == ("backup_replica_retention_days=36 is out of range: use 1 to 35 "
+                                "(RDS replicated automated backups).")
+
+
+def test_without_a_backup_replica_provider_backups_stay_in_region():
+    assert BACKUP_REPLICATION not in plan_db().type_counts()

@@ -71,6 +71,12 @@ def test_subnets_are_private_by_default_and_tagged_for_load_balancers():
     assert public.parent.endswith("genai:aws:Vpc::net")
 
 
+def test_private_subnet_tags_go_on_the_private_subnets_only():
+    plan = plan_vpc(zone_count=2, private_subnet_tags={"karpenter.sh/discovery": "core"})
+    tagged = sorted(s.name for s in plan.of_type(SUBNET) if s.inputs["tags"].get("karpenter.sh/discovery") == "core")
+    assert tagged == ["net-private-us-east-1a", "net-private-us-east-1b"]
+
+
 def test_default_security_group_and_acl_are_locked_down():
     plan = plan_vpc()
     default_sg = plan.one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")

@@ -131,3 +131,9 @@ def test_a_component_name_that_is_no_repository_id_needs_repository_id():
                "starting with a letter (pass repository_id explicitly).")
     with pytest.raises(ValueError, match=re.escape(message)):
         plan_repository(name="2chat")
+
+
+def test_kms_key_name_encrypts_the_images_with_a_customer_managed_key():
+    key = "projects/genai-platform-dev/locations/europe-west4/keyRings/chat-keys/cryptoKeys/images"
+    assert plan_repository(kms_key_name=key).one(REPOSITORY).inputs["kmsKeyName"] == key
+    assert "kmsKeyName" not in plan_repository().one(REPOSITORY).inputs

@@ -134,3 +134,9 @@ def test_notification_channel_may_be_an_output():
     rule = plan_budget(monitoring_notification_channels=[pulumi.Output.from_input(CHANNEL)]).one(BUDGET) \
         .inputs["allUpdatesRule"]
     assert rule["monitoringNotificationChannels"] == [CHANNEL]
+
+
+def test_kms_key_name_encrypts_the_alert_topic_with_a_customer_managed_key():
+    key = "projects/genai-platform-dev/locations/europe-west4/keyRings/budget-keys/cryptoKeys/alerts"
+    assert plan_budget(kms_key_name=key).one(TOPIC).inputs["kmsKeyName"] == key
+    assert "kmsKeyName" not in plan_budget().one(TOPIC).inputs

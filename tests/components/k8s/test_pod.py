@@ -150,8 +150,37 @@ def test_iam_role_annotates_service_account_for_irsa(workload, role_arn):
     plan, spec = workload(iam_role_arn=role_arn)
     account = plan.one(SERVICE_ACCOUNT).inputs
     assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": ROLE_ARN}
-    assert account["automountServiceAccountToken"] is True
-    assert spec["automountServiceAccountToken"] is True
+    # IRSA needs no Kubernetes API token: the pod identity webhook projects its own aws-iam-token volume for the
+    # annotated ServiceAccount the pod runs as, whatever automountServiceAccountToken says.
+    assert spec["serviceAccountName"] == account["metadata"]["name"] == "api"
+    assert account["automountServiceAccountToken"] is False
+    assert spec["automountServiceAccountToken"] is False
+
+
+def test_irsa_and_kubernetes_api_access_together_mount_the_token(workload):
+    plan, spec = workload(iam_role_arn=ROLE_ARN, kubernetes_api_access=True)
+    account = plan.one(SERVICE_ACCOUNT).inputs
+    assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": ROLE_ARN}
+    assert account["automountServiceAccountToken"] is True and spec["automountServiceAccountToken"] is True
+
+
+@pytest.mark.parametrize("digest", [DIGEST, pulumi.Output.from_input(DIGEST)], ids=["str", "output"])
+def test_image_digest_deploys_the_tagged_image_by_digest(workload, digest):
+    _, spec = workload(image_digest=digest)
+    assert spec["containers"][0]["image"] == f"{IMAGE}@{DIGEST}"
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"image_digest": "sha256:abc"},
+     "image_digest='sha256:abc' is not an image digest: use 'sha256:' followed by 64 lower-case hex digits "
+     "(docker buildx imagetools inspect <image> prints it)."),
+    ({"image": f"{IMAGE}@{DIGEST}", "image_digest": DIGEST},
+     f"image='{IMAGE}@{DIGEST}' already carries a digest and image_digest is set: keep one of them."),
+])
+def test_a_wrong_image_digest_is_refused(kind, overrides, message):
+    with pytest.raises(ValueError) as error:
+        run_under_mocks(lambda: WORKLOADS[kind][0](**overrides))
+    assert str(error.value) == message
 
 
 def test_kubernetes_api_access_mounts_token_without_role(workload):
