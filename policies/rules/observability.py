@@ -10,8 +10,8 @@ from typing import Any
 from pulumi_policy import PolicyResource, StackValidationArgs
 
 from policies.registry import MANDATORY, RuleContext, stack_rule
-from policies.stackview import label, of_types
-from policies.values import as_list, each_mapping, peek
+from policies.stackview import Deferred, label, of_types
+from policies.values import as_list, each_mapping, get, peek
 
 PROMETHEUS_WORKSPACE = "aws:amp/workspace:Workspace"
 ALERT_MANAGER = "aws:amp/alertManagerDefinition:AlertManagerDefinition"
@@ -40,9 +40,13 @@ def metrics_and_alert_route(args: StackValidationArgs, ctx: RuleContext) -> Iter
     if types & set(WORKLOADS):
         if PROMETHEUS_WORKSPACE not in types:
             yield None, f"The stack runs workloads on AWS but has no {PROMETHEUS_WORKSPACE}."
-        routes = [r for r in of_types(args, [ALERT_MANAGER]) if "sns_configs" in str(peek(r.props, "definition", ""))]
+        # The definition embeds the topic's ARN, so a first preview does not know it: judged at the update.
+        deferred = Deferred()
+        routes = [r for r in of_types(args, [ALERT_MANAGER])
+                  if deferred.check(lambda props: "sns_configs" in str(get(props, "definition", "")), r.props)]
         if not routes:
             yield None, "No AMP alert manager definition routes alerts to an SNS topic (sns_configs)."
+        deferred.raise_if_any()
     if "gcp:cloudrunv2/service:Service" in types:
         notified = [r for r in of_types(args, [GCP_ALERT_POLICY]) if as_list(peek(r.props, "notificationChannels"))]
         if not notified:
@@ -60,13 +64,17 @@ def metrics_and_alert_route(args: StackValidationArgs, ctx: RuleContext) -> Iter
                 "(components/k8s/metrics_exporters.py).",
 )
 def gpu_pools_have_dcgm_exporter(args: StackValidationArgs, ctx: RuleContext) -> Iterator[tuple[str, str]]:
-    pools = [r for r in of_types(args, [NODE_GROUP]) if _tainted(peek(r.props, "taints"))]
-    pools += [r for r in of_types(args, [KARPENTER_NODE_POOL]) if _tainted(peek(r.props, "spec.template.spec.taints"))]
-    if not pools or any(_tolerating_dcgm_exporter(r) for r in of_types(args, HELM_RELEASES)):
-        return
-    for pool in pools:
-        yield pool.urn, (f"{label(pool)} is a GPU pool, and no dcgm-exporter release tolerates its {GPU_TAINT_KEY} "
-                         "taint.")
+    # A pool whose taints a first preview does not know may be a GPU pool: judged at the update.
+    deferred = Deferred()
+    pools = [r for r in of_types(args, [NODE_GROUP]) if not deferred.check(lambda p: not _tainted(get(p, "taints")),
+                                                                            r.props)]
+    pools += [r for r in of_types(args, [KARPENTER_NODE_POOL])
+              if not deferred.check(lambda p: not _tainted(get(p, "spec.template.spec.taints")), r.props)]
+    if pools and not any(_tolerating_dcgm_exporter(r) for r in of_types(args, HELM_RELEASES)):
+        for pool in pools:
+            yield pool.urn, (f"{label(pool)} is a GPU pool, and no dcgm-exporter release tolerates its "
+                             f"{GPU_TAINT_KEY} taint.")
+    deferred.raise_if_any()
 
 
 def _tainted(taints: Any) -> bool:
