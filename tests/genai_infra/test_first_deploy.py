@@ -37,7 +37,10 @@ def test_phase_one_is_the_runner_the_network_and_the_control_plane_nothing_in_cl
     prefix = "urn:pulumi:dev::genai-platform::genai:stack:Platform$"
     assert f"{prefix}genai:aws:GithubActionsRunner$aws:codebuild/project:Project::dev-deploy-runner-project" in targets
     assert f"{prefix}genai:aws:GithubActionsRunner$aws:codebuild/webhook:Webhook::dev-deploy-runner-webhook" in targets
-    assert f"{prefix}genai:aws:Vpc$aws:ec2/natGateway:NatGateway::dev-network-nat-0" in targets  # the way out
+    # the way out: dev's NAT instance (its group and network interface) and the private routes through it
+    assert f"{prefix}genai:aws:Vpc$aws:autoscaling/group:Group::dev-network-nat-0" in targets
+    assert f"{prefix}genai:aws:Vpc$aws:ec2/networkInterface:NetworkInterface::dev-network-nat-0" in targets
+    assert [t for t in targets if t.startswith(f"{prefix}genai:aws:Vpc$aws:ec2/route:Route::")]
     assert f"{prefix}genai:aws:EksCluster$eks:index:Cluster::dev-eks-eks" in targets
     assert f"{prefix}genai:aws:EksCluster$eks:index:Cluster$**" in targets  # the remote component's children
     assert not [t for t in targets if "kubernetes:" in t or "NodeGroup" in t or "eks/addon" in t]
