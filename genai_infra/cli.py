@@ -4,9 +4,9 @@ import argparse
 import sys
 from typing import NoReturn
 
-from genai_infra.commands import bootstrap, plan, verify
+from genai_infra.commands import bootstrap, first_deploy, plan, verify
 
-COMMAND_MODULES = [plan, bootstrap, verify]
+COMMAND_MODULES = [plan, bootstrap, verify, first_deploy]
 """Modules with ``register(subparsers)``; each sets ``func(args) -> exit code`` on its parser."""
 
 

@@ -12,18 +12,16 @@ it is a custom resource the caller names in ``custom_kinds``.
 from collections.abc import Collection
 from typing import Any
 
+from components.aws.eks import DEFAULT_KUBERNETES_VERSION
 from genai_infra.crd_schema import has_vendored_schema, validate_custom_resource
 from genai_infra.mockcloud.plan import Plan, RecordedResource
-
-DEFAULT_KUBERNETES_VERSION = "1.33"
-"""The EKS version the stacks target unless they say otherwise."""
 
 # Pulumi types under the kubernetes provider that are not API objects: Helm/YAML/Kustomize wrappers.
 _NOT_API_OBJECTS = ("helm.sh/", "yaml", "kustomize")
 
 
 def supported_versions() -> list[str]:
-    """Kubernetes minor versions (``"1.33"``) whose schemas the installed kubernetes-validate ships."""
+    """Kubernetes minor versions (``"1.36"``) whose schemas the installed kubernetes-validate ships."""
     from kubernetes_validate import utils
 
     return sorted({utils.major_minor(version) for version in utils.all_versions()},

@@ -136,6 +136,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("eksAdminRoleArns", "array",
             "IAM roles granted cluster-admin through EKS access entries (the deployer is admin regardless).", [],
             _each(_pattern(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+", "arn:aws:iam::<account>:role/<name>"))),
+    Setting("ciGithubRepository", "string",
+            "GitHub repository (owner/name) whose deploy jobs the in-VPC CodeBuild runner takes; empty: no runner.", "",
+            lambda v: None if v == "" or re.fullmatch(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+", v) else "use owner/name"),
+    Setting("ciGithubConnectionArn", "string",
+            "CodeConnections connection to GitHub the runner registers through (created once in the console).", "",
+            lambda v: None if v == "" or re.fullmatch(
+                r"arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]+", v)
+            else "use arn:aws:codeconnections:<region>:<account>:connection/<id> or leave it empty"),
     Setting("systemNodeInstanceTypes", "array", "Instance types of the general-purpose node group.",
             {"dev": ["t3.medium"], "staging": ["t3.large"], "prod": ["m6i.large"]},
             _each(_pattern(_INSTANCE_TYPE, "t3.medium"))),
@@ -297,6 +305,8 @@ class EnvConfig:
     eks_service_cidr: str
     eks_public_access_cidrs: list[str]
     eks_admin_role_arns: list[str]
+    ci_github_repository: str
+    ci_github_connection_arn: str
     system_node_instance_types: list[str]
     system_node_capacity_type: str
     system_nodes_min: int

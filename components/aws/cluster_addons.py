@@ -36,12 +36,20 @@ class HelmChart:
     version: str
 
 
-CLUSTER_AUTOSCALER_CHART = HelmChart("cluster-autoscaler", "https://kubernetes.github.io/autoscaler", "9.48.0")
-LOAD_BALANCER_CONTROLLER_CHART = HelmChart("aws-load-balancer-controller", "https://aws.github.io/eks-charts", "1.17.1")
-"""Chart 1.17.1 is controller v2.17.1, the version ``iam_policies/aws_load_balancer_controller.json`` comes from."""
-METRICS_SERVER_CHART = HelmChart("metrics-server", "https://kubernetes-sigs.github.io/metrics-server/", "3.12.2")
-"""metrics-server v0.7.2; no AWS permissions needed."""
-NVIDIA_DEVICE_PLUGIN_CHART = HelmChart("nvidia-device-plugin", "https://nvidia.github.io/k8s-device-plugin", "0.17.2")
+# Pins for Kubernetes 1.36, read from the upstream repositories' release tags (2026-12-01).
+CLUSTER_AUTOSCALER_CHART = HelmChart("cluster-autoscaler", "https://kubernetes.github.io/autoscaler", "9.59.0")
+"""kubernetes/autoscaler tag cluster-autoscaler-chart-9.59.0; the image is set per cluster minor
+(``v<kubernetes_version>.0``, tag cluster-autoscaler-1.36.0), because the autoscaler supports one minor only."""
+LOAD_BALANCER_CONTROLLER_CHART = HelmChart("aws-load-balancer-controller", "https://aws.github.io/eks-charts", "3.5.0")
+"""Chart 3.5.0 is controller v3.5.0 (kubernetes-sigs/aws-load-balancer-controller tag v3.5.0; docs/deploy/
+installation.md: v2.5.0+ needs Kubernetes 1.22+). Its ``docs/install/iam_policy.json`` equals
+``iam_policies/aws_load_balancer_controller.json`` (unchanged since v2.17.1), and every value set below (clusterName, region, vpcId, serviceAccount, nodeSelector) is still in the chart's values.yaml."""
+METRICS_SERVER_CHART = HelmChart("metrics-server", "https://kubernetes-sigs.github.io/metrics-server/", "3.13.1")
+"""metrics-server-helm-chart-3.13.1 is metrics-server 0.8.1 (README compatibility matrix: 0.8.x for Kubernetes
+1.31+); no AWS permissions needed."""
+NVIDIA_DEVICE_PLUGIN_CHART = HelmChart("nvidia-device-plugin", "https://nvidia.github.io/k8s-device-plugin", "0.20.0")
+"""NVIDIA/k8s-device-plugin v0.20.0 (Chart.yaml kubeVersion ``>= 1.10.0-0``; device plugin API v1beta1);
+``affinity`` and ``tolerations`` keep their meaning in its values.yaml."""
 
 AUTOSCALER_READ_ACTIONS = (
     "autoscaling:DescribeAutoScalingGroups",
@@ -93,7 +101,7 @@ class ClusterAddonsArgs:
 
     load_balancer_controller_chart_version: str = LOAD_BALANCER_CONTROLLER_CHART.version
     """Version of the ``aws-load-balancer-controller`` chart. Its IAM policy is the one shipped for
-    controller v2.17.1: refresh ``iam_policies/aws_load_balancer_controller.json`` when changing this."""
+    controller v3.5.0: refresh ``iam_policies/aws_load_balancer_controller.json`` when changing this."""
 
     tags: dict[str, str] = field(default_factory=dict)
     """Extra tags on every child (the stack passes ``Environment``)."""

@@ -26,11 +26,17 @@ SYSTEM_POOL_LABELS = {"genai-platform/pool": "system"}
 
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
-# Add-on versions published for Kubernetes 1.33 (aws eks describe-addon-versions --kubernetes-version 1.33).
-DEFAULT_KUBERNETES_VERSION = "1.33"
+# Kubernetes 1.36: released on EKS 2026-06-02, standard support until 2027-08-02 (EKS user guide
+# "Kubernetes version lifecycle"; endoflife.date/amazon-eks). policies/rules/lifecycle.py holds the calendar.
+DEFAULT_KUBERNETES_VERSION = "1.36"
+# Add-on versions EKS publishes for 1.36 (aws eks describe-addon-versions --kubernetes-version 1.36; EKS user
+# guide "Manage kube-proxy" and "Manage CoreDNS" version tables, read 2026-12-01).
+DEFAULT_KUBE_PROXY_VERSION = "v1.36.0-eksbuild.14"
+DEFAULT_COREDNS_VERSION = "v1.14.3-eksbuild.3"
+# The VPC CNI is not built per Kubernetes minor: the EKS tables list one build for every minor in support
+# (v1.20.1-eksbuild.3 for 1.27-1.33 in the newest table read offline; no 1.36 row could be read, so check
+# describe-addon-versions for 1.36 before the first deploy).
 DEFAULT_VPC_CNI_VERSION = "v1.20.1-eksbuild.3"
-DEFAULT_COREDNS_VERSION = "v1.12.4-eksbuild.1"
-DEFAULT_KUBE_PROXY_VERSION = "v1.33.5-eksbuild.2"
 
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 _KUBERNETES_VERSION = re.compile(r"^1\.\d{2}$")
@@ -57,8 +63,10 @@ class EksClusterArgs:
     pin the add-on versions for the new minor together with it."""
 
     support_type: Literal["STANDARD", "EXTENDED"] = "STANDARD"
-    """``STANDARD``: EKS upgrades the control plane when standard support ends. ``EXTENDED`` keeps the old
-    minor but bills $0.60/hour instead of $0.10/hour per cluster; opt in knowingly."""
+    """``STANDARD`` (default): when standard support ends EKS upgrades the control plane itself, and the next
+    ``pulumi up`` would then ask for a downgrade; the ``eks-version-supported`` policy warns 90 days before and
+    refuses a prod plan after the date, so the upgrade happens here first. ``EXTENDED`` keeps the old minor for
+    12 more months but bills $0.60/hour instead of $0.10/hour per cluster; opt in knowingly."""
 
     admin_role_arns: list[str] = field(default_factory=list)
     """IAM roles that get cluster-admin through EKS access entries (``AmazonEKSClusterAdminPolicy``, cluster

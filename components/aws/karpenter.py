@@ -33,7 +33,7 @@ from components.validation import check_range
 
 KARPENTER_VERSION = "1.14.1"
 """Chart and controller version. Its compatibility matrix (website/content/en/v1.14/upgrading/compatibility.md)
-covers Kubernetes 1.30 to 1.36, so both the cluster's 1.33 and the next standard-support minors are in range."""
+covers Kubernetes 1.30 to 1.36, which includes the cluster's 1.36 (components.aws.eks.DEFAULT_KUBERNETES_VERSION)."""
 KARPENTER_CHART = "oci://public.ecr.aws/karpenter/karpenter"
 """The chart as upstream publishes it (an OCI artifact on ECR Public); it installs the CRDs from its crds/ folder."""
 

@@ -12,6 +12,7 @@ from policies.rules import (  # noqa: F401 - imported for their registrations
     karpenter,
     kms,
     kubernetes,
+    lifecycle,
     logs,
     network,
     observability,
@@ -23,7 +24,8 @@ from policies.rules import (  # noqa: F401 - imported for their registrations
 )
 
 DOMAINS = ("s3", "rds", "network", "eks", "ecs", "elb", "sqs", "elasticache", "iam", "kms", "logs", "gcp",
-           "budgets", "kubernetes", "tagging", "observability", "stack", "karpenter")
+           "budgets", "kubernetes", "tagging", "observability", "stack", "karpenter",
+           "lifecycle")
 """Rule modules in the order docs and reports list them."""
 
 ALL_RULES: tuple[Rule, ...] = tuple(sorted(RULES, key=lambda rule: DOMAINS.index(rule.domain)))

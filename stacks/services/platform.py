@@ -9,6 +9,7 @@ from components.aws import (AlertTopic, AlertTopicArgs, Bucket, BucketArgs, Buck
                             KarpenterNodePoolArgs, Keda, KedaArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs,
                             PostgresDatabase, PostgresDatabaseArgs, PostgresTenantDatabase, PostgresTenantDatabaseArgs,
                             Vpc, VpcArgs, WorkloadRole, WorkloadRoleArgs)
+from components.aws.ci_runner import GithubActionsRunner, GithubActionsRunnerArgs
 from components.aws.karpenter import DISCOVERY_TAG
 from stacks.config import ConfigError, EnvConfig
 
@@ -38,6 +39,8 @@ class Platform(pulumi.ComponentResource):
     burst_pool: KarpenterNodePool
     keda: Keda
     """Scales workloads on events (queue depth, Prometheus) and to zero; ScaledObjects wait for ``keda.release``."""
+    deploy_runner: GithubActionsRunner | None
+    """The in-VPC runner the deploy workflow uses (None until ``ciGithubConnectionArn`` is set)."""
     workload_dependencies: list[pulumi.Resource]
     """What every Kubernetes workload must be created after (``depends_on``)."""
     shared_postgres: PostgresDatabase | None
@@ -104,6 +107,7 @@ class Platform(pulumi.ComponentResource):
         # node groups, kubernetes/autoscaler#8799) is left out; the system node group keeps its minimum size.
         addons = ClusterAddons(f"{env}-addons", ClusterAddonsArgs(cluster=self.cluster, cluster_autoscaler=False,
                                                                   tags=tags), child)
+        self.deploy_runner = self._deploy_runner(settings, child)
         self.karpenter = Karpenter(f"{env}-karpenter", KarpenterArgs(
             cluster=self.cluster, subnet_ids=[], protect=settings.protect_stateful, tags=tags), child)  # tagged by Vpc
         self.gpu_pool = KarpenterNodePool(f"{env}-gpu", KarpenterNodePoolArgs(
@@ -144,6 +148,24 @@ class Platform(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, provider=self.cluster.provider))]
 
         self.register_outputs({"cluster_name": self.cluster.cluster_name, "vpc_id": self.network.vpc_id})
+
+    @staticmethod
+    def runner_name(env: str) -> str:
+        """The runner's component and CodeBuild project name; the deploy workflow's ``runs-on`` names it."""
+        return f"{env}-deploy-runner"
+
+    def _deploy_runner(self, settings: EnvConfig, child: pulumi.ResourceOptions) -> GithubActionsRunner | None:
+        if not (settings.ci_github_connection_arn or settings.ci_github_repository):
+            return None
+        # In the private subnets, allowed to the private API endpoint through the cluster security group.
+        return GithubActionsRunner(self.runner_name(settings.stack), GithubActionsRunnerArgs(
+            vpc_id=self.network.vpc_id,
+            private_subnet_ids=self.network.private_subnet_ids,
+            repository=settings.ci_github_repository,
+            github_connection_arn=settings.ci_github_connection_arn,
+            api_security_group_ids=[self.cluster.cluster_security_group_id],
+            tags=settings.tags,
+        ), child)
 
     def database(self, settings: EnvConfig, service: str, db_name: str, tags: dict[str, str],
                  parent: pulumi.Resource, extensions: list[str] | None = None) -> PostgresDatabase | PostgresTenantDatabase:

@@ -142,9 +142,10 @@ def test_pull_request_gate_runs_tests_offline_plan_and_policy_previews():
     assert [m["stack"] for m in preview["strategy"]["matrix"]["include"]] == list(ENVIRONMENTS)
     assert _uses(preview, "aws-actions/configure-aws-credentials")["role-to-assume"]
     assert _uses(preview, "google-github-actions/auth")["workload_identity_provider"]
-    commands = " ".join(s.get("run", "") for s in _steps(preview))
-    assert "pulumi preview --stack ${{ matrix.stack }}" in commands
-    assert "--policy-pack policies --policy-pack-config policies/config.${{ matrix.stack }}.json" in commands
+    step = next(s for s in _steps(preview) if "pulumi preview" in s.get("run", ""))
+    assert step["env"] == {"STACK": "${{ matrix.stack }}"}  # expressions reach scripts through env only
+    assert 'pulumi preview --stack "$STACK"' in step["run"]
+    assert '--policy-pack policies --policy-pack-config "policies/config.$STACK.json"' in step["run"]
 
 
 def test_deployments_dev_on_main_then_staging_and_approved_prod_on_tags():
@@ -160,7 +161,8 @@ def test_deployments_dev_on_main_then_staging_and_approved_prod_on_tags():
     assert deploy["permissions"]["id-token"] == "write"
     assert _uses(deploy, "aws-actions/configure-aws-credentials")["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
     commands = " ".join(s.get("run", "") for s in _steps(deploy))
-    assert "pulumi up --stack ${{ inputs.stack }} --yes" in commands and "--policy-pack policies" in commands
+    assert deploy["env"] == {"STACK": "${{ inputs.stack }}"}
+    assert 'pulumi up --stack "$STACK" --yes' in commands and "--policy-pack policies" in commands
 
 
 def test_workflows_store_no_cloud_keys():

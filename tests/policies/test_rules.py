@@ -223,6 +223,9 @@ RESOURCE_CASES = [
     ("karpenter-nodeclass-encrypted-volumes", NODE_CLASS, "gpu",
      {"spec": {"blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": True}}]}},
      {"spec": {"blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"volumeSize": "200Gi"}}]}}),
+    # Judged on tests/conftest.py's pinned day, 2026-12-01.
+    ("eks-version-supported", "aws:eks/cluster:Cluster", "core", {"version": "1.36"}, {"version": "1.33"}),
+    ("eks-version-support-ending", "aws:eks/cluster:Cluster", "core", {"version": "1.36"}, {"version": "1.34"}),
 ]
 
 

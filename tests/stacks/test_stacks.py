@@ -244,7 +244,9 @@ def test_no_mandatory_policy_violation(plans, stack):
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_kubernetes_object_is_valid_for_the_cluster_version(plans, stack):
-    assert validate_plan_manifests(plans[stack], "1.33") == []
+    version = plans[stack].one("eks:index:Cluster").inputs["version"]
+    assert version == "1.36"
+    assert validate_plan_manifests(plans[stack], version) == []
 
 
 @pytest.mark.parametrize("stack", STACKS)

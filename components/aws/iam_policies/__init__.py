@@ -2,7 +2,7 @@
 
 | file | upstream source |
 | --- | --- |
-| ``aws_load_balancer_controller.json`` | kubernetes-sigs/aws-load-balancer-controller ``docs/install/iam_policy.json`` at v2.17.1 |
+| ``aws_load_balancer_controller.json`` | kubernetes-sigs/aws-load-balancer-controller ``docs/install/iam_policy.json`` at v3.5.0 (identical to v2.17.1) |
 
 Keep each file as upstream publishes it and refresh it together with the chart version
 (``curl -sL https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v<version>/docs/install/iam_policy.json``

@@ -56,12 +56,12 @@ def test_helm_releases_pinned_from_their_upstream_repositories(plan):
     found = {name: (r.inputs["chart"], r.inputs["repositoryOpts"]["repo"], r.inputs["version"], r.inputs["namespace"])
              for name, r in releases(plan).items()}
     assert found == {
-        "cluster-autoscaler": ("cluster-autoscaler", "https://kubernetes.github.io/autoscaler", "9.48.0", "kube-system"),
-        "aws-load-balancer-controller": ("aws-load-balancer-controller", "https://aws.github.io/eks-charts", "1.17.1",
+        "cluster-autoscaler": ("cluster-autoscaler", "https://kubernetes.github.io/autoscaler", "9.59.0", "kube-system"),
+        "aws-load-balancer-controller": ("aws-load-balancer-controller", "https://aws.github.io/eks-charts", "3.5.0",
                                          "kube-system"),
-        "nvidia-device-plugin": ("nvidia-device-plugin", "https://nvidia.github.io/k8s-device-plugin", "0.17.2",
+        "nvidia-device-plugin": ("nvidia-device-plugin", "https://nvidia.github.io/k8s-device-plugin", "0.20.0",
                                  "kube-system"),
-        "metrics-server": ("metrics-server", "https://kubernetes-sigs.github.io/metrics-server/", "3.12.2",
+        "metrics-server": ("metrics-server", "https://kubernetes-sigs.github.io/metrics-server/", "3.13.1",
                            "kube-system"),
     }
 
@@ -76,7 +76,7 @@ def test_autoscaler_values_discover_this_cluster_with_its_irsa_role(plan):
     assert values["autoDiscovery"] == {"clusterName": "core"}
     assert values["awsRegion"] == "eu-west-1"
     assert values["cloudProvider"] == "aws"
-    assert values["image"] == {"tag": "v1.33.0"}
+    assert values["image"] == {"tag": "v1.36.0"}
     assert values["rbac"]["serviceAccount"] == {
         "create": True, "name": "cluster-autoscaler", "annotations": {"eks.amazonaws.com/role-arn": role.outputs["arn"]}}
     assert values["nodeSelector"] == SYSTEM_NODES
@@ -192,12 +192,12 @@ def test_addons_can_be_left_out():
 
 
 def test_autoscaler_image_follows_the_cluster_minor_unless_pinned():
-    plan = plan_addons(load_balancer_controller=False, cluster_autoscaler_image_tag="v1.33.2")
-    assert releases(plan)["cluster-autoscaler"].inputs["values"]["image"] == {"tag": "v1.33.2"}
+    plan = plan_addons(load_balancer_controller=False, cluster_autoscaler_image_tag="v1.36.1")
+    assert releases(plan)["cluster-autoscaler"].inputs["values"]["image"] == {"tag": "v1.36.1"}
 
 
 def test_autoscaler_image_of_another_minor_is_refused():
     with pytest.raises(ValueError, match="^" + re.escape(
-            "cluster_autoscaler_image_tag='v1.32.1' does not match the cluster's Kubernetes 1.33: use a v1.33.x tag "
+            "cluster_autoscaler_image_tag='v1.35.2' does not match the cluster's Kubernetes 1.36: use a v1.36.x tag "
             "(the autoscaler supports only its own minor).") + "$"):
-        plan_addons(cluster_autoscaler_image_tag="v1.32.1")
+        plan_addons(cluster_autoscaler_image_tag="v1.35.2")

@@ -55,7 +55,7 @@ def test_control_plane_is_private_api_only_and_has_no_implicit_nodes(default_pla
     assert cluster.remote is True
     inputs = cluster.inputs
     assert inputs["name"] == "core"
-    assert inputs["version"] == "1.33"
+    assert inputs["version"] == "1.36"
     assert inputs["endpointPrivateAccess"] is True
     assert inputs["endpointPublicAccess"] is False
     assert "publicAccessCidrs" not in inputs
@@ -125,7 +125,7 @@ def test_public_endpoint_from_anywhere_is_an_explicit_opt_in():
 def test_managed_addons_are_pinned_and_ordered_around_the_system_nodes(default_plan):
     addons = {a.inputs["addonName"]: a for a in default_plan.of_type(ADDON)}
     assert {name: a.inputs["addonVersion"] for name, a in addons.items()} == {
-        "vpc-cni": "v1.20.1-eksbuild.3", "kube-proxy": "v1.33.5-eksbuild.2", "coredns": "v1.12.4-eksbuild.1"}
+        "vpc-cni": "v1.20.1-eksbuild.3", "kube-proxy": "v1.36.0-eksbuild.14", "coredns": "v1.14.3-eksbuild.3"}
     assert all(a.inputs["clusterName"] == "core" for a in addons.values())
     assert all(default_plan.one(CLUSTER).urn in a.dependencies for a in addons.values())
     system = default_plan.one(NODE_GROUP)
@@ -253,10 +253,10 @@ def test_cluster_name_and_system_pool_overrides():
                                "'_', starting with a letter or digit."),
     ({"private_subnet_ids": ["subnet-0aaa"]},
      "private_subnet_ids has 1 subnet(s): EKS needs subnets in at least two availability zones."),
-    ({"kubernetes_version": "1.33.1"}, "kubernetes_version='1.33.1' is not a Kubernetes minor version: use e.g. '1.33'."),
-    ({"kubernetes_version": "1.34"},
-     "kube_proxy_version='v1.33.5-eksbuild.2' is not built for kubernetes_version='1.34': use a v1.34.x-eksbuild.N "
-     "version (aws eks describe-addon-versions --addon-name kube-proxy --kubernetes-version 1.34) and pin "
+    ({"kubernetes_version": "1.36.1"}, "kubernetes_version='1.36.1' is not a Kubernetes minor version: use e.g. '1.36'."),
+    ({"kubernetes_version": "1.35"},
+     "kube_proxy_version='v1.36.0-eksbuild.14' is not built for kubernetes_version='1.35': use a v1.35.x-eksbuild.N "
+     "version (aws eks describe-addon-versions --addon-name kube-proxy --kubernetes-version 1.35) and pin "
      "coredns_version and vpc_cni_version for it too."),
     ({"support_type": "LTS"}, "support_type='LTS' is not an EKS support type: use 'STANDARD' or 'EXTENDED'."),
     ({"admin_role_arns": ["arn:aws:iam::123456789012:user/alice"]},

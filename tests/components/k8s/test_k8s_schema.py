@@ -120,7 +120,7 @@ def test_named_custom_kinds_are_skipped():
     scaled = _resource("kubernetes:keda.sh/v1alpha1:ScaledJob", {"metadata": {"name": "worker"}, "spec": {}},
                        name="scaled")
     assert validate_plan_manifests(_plan(scaled)) == [
-        "scaled (keda.sh/v1alpha1 ScaledJob): Kubernetes 1.33 serves no ScaledJob in keda.sh/v1alpha1"]
+        "scaled (keda.sh/v1alpha1 ScaledJob): Kubernetes 1.36 serves no ScaledJob in keda.sh/v1alpha1"]
     assert validate_plan_manifests(_plan(scaled), custom_kinds={"keda.sh/v1alpha1/ScaledJob"}) == []
 
 
@@ -138,6 +138,6 @@ def test_validate_manifest_returns_none_for_a_valid_object():
 def test_unsupported_versions_are_refused(version):
     first, last = supported_versions()[0], supported_versions()[-1]
     message = (f"Kubernetes version {version!r} has no schemas in the installed kubernetes-validate: use one of "
-               f"{first} to {last} (major.minor, e.g. '1.33').")
+               f"{first} to {last} (major.minor, e.g. '1.36').")
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         validate_manifest({"apiVersion": "v1", "kind": "Namespace"}, version)
