@@ -77,7 +77,7 @@ def test_bad_config_exits_2_with_one_line_and_no_traceback(project):
     assert result.returncode == 2
     assert result.stderr == ("error: dev: stacks/Pulumi.dev.yaml: genai-platform:azCount = 'seven' is invalid: "
                              "use a whole number.\n")
-    assert result.stdout == ""
+    assert result.stdout == "ERROR dev: not planned (exit 2): the error is on stderr\n"  # the verdict, on stdout
 
 
 def test_unknown_stack_and_broken_yaml(project, capsys):
@@ -181,7 +181,8 @@ def test_the_mocks_refuse_two_resources_with_one_urn_as_the_engine_does():
 
 @pytest.mark.parametrize(("argv", "line"), [
     (["plan", "dev", "--format", "xml"], "error: genai-infra plan: argument --format: invalid choice: 'xml' (choose "
-                                         "from 'text', 'json'): see genai-infra plan --help"),
+                                         "from 'text', 'json', 'sarif', 'junit'): see genai-infra plan "
+                                         "--help"),
     ([], "error: genai-infra: the following arguments are required: command: see genai-infra --help"),
     (["verify", "qa", "--outputs", "o.json"], "error: genai-infra verify: argument env: invalid choice: 'qa' (choose "
                                               "from 'dev', 'staging', 'prod'): see genai-infra verify --help"),
