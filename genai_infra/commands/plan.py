@@ -25,6 +25,7 @@ from rich.console import Console
 
 from genai_infra import cost, junit, planning, policy_check, report, sarif, verdict
 from genai_infra.atomic import write_text_atomic
+from genai_infra.commands import SUMMARIES
 from genai_infra.diagram import mermaid
 from genai_infra.mockcloud import Plan
 from stacks.config import ConfigError
@@ -33,7 +34,7 @@ from genai_infra.verdict import EXIT_CONFIG, Verdict
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("plan", help="plan stacks offline (no cloud account, no Pulumi CLI)",
+    parser = subparsers.add_parser("plan", help=SUMMARIES["plan"],
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("stacks", nargs="*", metavar="ENV", help="stack names (stacks/Pulumi.<ENV>.yaml)")
     parser.add_argument("--all", action="store_true", help="plan every stacks/Pulumi.*.yaml (the CI gate)")
