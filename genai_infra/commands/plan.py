@@ -23,10 +23,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from genai_infra import cost, junit, planning, policy_check, report, sarif, verdict
+from genai_infra import cost, diagram, junit, planning, policy_check, report, sarif, verdict
 from genai_infra.atomic import write_text_atomic
 from genai_infra.commands import SUMMARIES
-from genai_infra.diagram import mermaid
+from genai_infra.diagram import FORMATS
 from genai_infra.mockcloud import Plan
 from stacks.config import ConfigError
 
@@ -42,7 +42,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="text (ends with a verdict line per stack), json, sarif (SARIF 2.1.0 for code "
                              "scanning) or junit (JUnit XML)")
     parser.add_argument("--diagram", type=Path, metavar="FILE.md",
-                        help="write a Mermaid diagram of the stack (FILE-<env>.md when planning several)")
+                        help="write a diagram of the stack, its format chosen by the extension: .md (Markdown with "
+                             "a Mermaid diagram) or .mmd (Mermaid text); FILE-<env>.md when planning several")
+    parser.add_argument("--diagram-level", choices=("component", "resource"), default="component",
+                        help="component (default): components per service and their dependencies; resource: also "
+                             "the resources that matter, with traffic and containment")
     parser.add_argument("--project-dir", type=Path, default=None, help="checkout holding Pulumi.yaml (default: cwd)")
     parser.set_defaults(func=run)
 
@@ -90,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
             console.print(cost.rich_report(estimate))
             console.print(result.verdict.line(), markup=False, highlight=False, soft_wrap=True)
         if args.diagram:
-            _write_diagram(plan, args.diagram, several=len(names) > 1)
+            _write_diagram(plan, args.diagram, args.diagram_level, several=len(names) > 1)
 
     several = args.all or len(names) > 1
     verdicts = [result.verdict for result in results]
@@ -140,13 +144,17 @@ def _check_writable(path: Path) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ConfigError(f"--diagram {path}: the folder {folder} does not exist: create it or write elsewhere.")
+    if path.suffix not in FORMATS:
+        known = " or ".join(f"{suffix} ({what})" for suffix, what in FORMATS.items())
+        raise ConfigError(f"--diagram {path}: cannot write a {path.suffix or 'file without an extension'}: "
+                          f"name a {known} file.")
     if path.is_dir():
         raise ConfigError(f"--diagram {path}: is a folder: name a file, e.g. {path / 'stack.md'}.")
     if not os.access(folder, os.W_OK):
         raise ConfigError(f"--diagram {path}: the folder {folder} is not writable: write elsewhere.")
 
 
-def _write_diagram(plan: Plan, path: Path, several: bool) -> None:
+def _write_diagram(plan: Plan, path: Path, level: str, several: bool) -> None:
     if several:
         path = path.with_name(f"{path.stem}-{plan.stack}{path.suffix}")
-    write_text_atomic(path, f"# {plan.project} / {plan.stack}\n\n```mermaid\n{mermaid(plan)}```\n")
+    write_text_atomic(path, diagram.document(plan, path.suffix, level))

@@ -202,3 +202,12 @@ def test_a_huge_argument_is_echoed_cut_short(capsys):
         main(["plan", "dev", "--format", "x" * 100_000])
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and len(err) < 500 and "... (" in err
+
+
+@pytest.mark.parametrize("name", ["dev.png", "dev"])
+def test_a_diagram_extension_that_is_not_a_diagram_format_is_refused_before_planning(tmp_path, capsys, name):
+    assert main(["plan", "no-such-stack", "--project-dir", str(ROOT), "--diagram", str(tmp_path / name)]) == 2
+    what = ".png" if name.endswith(".png") else "file without an extension"
+    assert capsys.readouterr().err == (f"error: --diagram {tmp_path / name}: cannot write a {what}: name a .md "
+                                       "(Markdown with a Mermaid diagram) or .mmd (Mermaid text) file.\n")
+    assert not (tmp_path / name).exists()
