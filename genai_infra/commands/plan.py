@@ -28,9 +28,8 @@ from genai_infra.atomic import write_text_atomic
 from genai_infra.commands import SUMMARIES
 from genai_infra.diagram import FORMATS
 from genai_infra.mockcloud import Plan
-from stacks.config import ConfigError
-
 from genai_infra.verdict import EXIT_CONFIG, Verdict
+from stacks.config import ConfigError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
