@@ -121,6 +121,11 @@ def test_an_estimate_over_budget_exits_4(project, capsys):
     assert document["cost"]["budget"] == 150  # AWS 100 + GCP 50
     assert document["cost"]["monthly"] > 150
     assert not [v for v in document["policies"]["violations"] if v["enforcement"] == "mandatory"]
+    advisory = len(document["policies"]["violations"])
+    monthly = document["cost"]["monthly"]
+    assert document["verdict"] == {
+        "status": "FAIL", "exit_code": 4, "mandatory": [], "advisory": advisory, "monthly": monthly, "budget": 150,
+        "line": f"FAIL dev: 0 mandatory, {advisory} advisory, ${monthly:,.0f}/month OVER $150"}
 
 
 def test_plan_all_reports_every_stack_it_could_plan_and_exits_with_the_worst_code(project, capsys):

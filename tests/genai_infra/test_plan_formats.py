@@ -120,3 +120,12 @@ def test_plan_format_sarif_on_the_command_line(capsys):
     jsonschema.validate(log, SARIF_SCHEMA)
     assert [run["automationDetails"]["id"] for run in log["runs"]] == ["genai-infra-plan/dev/"]
     assert all(result["level"] == "warning" for result in log["runs"][0]["results"])
+
+
+def test_plan_format_junit_on_the_command_line(failing_project, capsys):
+    assert main(["plan", "dev", "prod", "--project-dir", str(failing_project), "--format", "junit"]) == 2
+    suites = ET.fromstring(capsys.readouterr().out)
+    assert [suite.get("name") for suite in suites.findall("testsuite")] == ["plan dev", "plan prod"]
+    assert suites.find("testsuite[@name='plan dev']/testcase[@name='plan']/error").get("message") == (
+        "stacks/Pulumi.dev.yaml: genai-platform:azCount = 9 is invalid: use a whole number from 2 to 6.")
+    assert suites.find("testsuite[@name='plan prod']/testcase[@name='stack-prod-stateful-protected']/failure") is not None
