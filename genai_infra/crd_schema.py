@@ -2,7 +2,8 @@
 
 Built-in kinds are checked by :mod:`genai_infra.k8s_schema` (kubernetes-validate); the Karpenter kinds the
 components write (``NodePool``, ``EC2NodeClass``) are checked here against the ``openAPIV3Schema`` of the
-pinned Karpenter release (:mod:`components.aws.karpenter_crds`). As strict as the API server with strict field
+pinned Karpenter release (:mod:`components.aws.karpenter_crds`), the KEDA kinds (``ScaledObject``,
+``TriggerAuthentication``) against the pinned KEDA release's (:mod:`components.k8s.keda_crds`). As strict as the API server with strict field
 validation: an unknown field is an error, except where the schema preserves unknown fields. The CRDs' CEL rules
 (``x-kubernetes-validations``) are not evaluated offline; the components validate what they set themselves.
 """
@@ -11,7 +12,11 @@ import copy
 from functools import cache
 from typing import Any
 
-from components.aws.karpenter_crds import CRD_FILES, openapi_schema
+from components.aws import karpenter_crds
+from components.k8s import keda_crds
+
+_SCHEMA_SOURCES = {kind: source for source in (karpenter_crds, keda_crds) for kind in source.CRD_FILES}
+CRD_FILES = {kind: source.CRD_FILES[kind] for kind, source in _SCHEMA_SOURCES.items()}
 
 VENDORED_KINDS = tuple(CRD_FILES)
 """``<apiVersion>/<kind>`` of every custom resource with a vendored schema."""
@@ -36,7 +41,7 @@ def validate_custom_resource(manifest: dict[str, Any]) -> str | None:
 def _validator(api_version_kind: str):
     import jsonschema  # a development dependency (also kubernetes-validate's); imported on first use
 
-    schema = _strict(copy.deepcopy(openapi_schema(api_version_kind)))
+    schema = _strict(copy.deepcopy(_SCHEMA_SOURCES[api_version_kind].openapi_schema(api_version_kind)))
     return jsonschema.Draft7Validator(schema)
 
 

@@ -164,8 +164,30 @@ SETTINGS: tuple[Setting, ...] = (
             {"dev": 4, "staging": 8, "prod": 16}, _between(2, 1024)),
     Setting("burstMaxMemoryGib", "integer", "Memory ceiling in GiB of the general-burst pool.",
             {"dev": 16, "staging": 32, "prod": 64}, _between(4, 8192)),
-    Setting("chatModelMinReplicas", "integer", "Minimum replicas of the chat model server (0 parks it, no GPU node).",
+    Setting("chatModelMinInstances", "integer",
+            "Warm Cloud Run instances (one L4 each) of the chat model service; 0 scales to zero.",
+            {"dev": 0, "staging": 0, "prod": 1}, _between(0, 10)),
+    Setting("chatModelMaxInstances", "integer", "Most Cloud Run L4 instances of the chat model service.",
+            {"dev": 1, "staging": 2, "prod": 4}, _between(1, 100)),
+    Setting("chatModelPath", "string", "Folder of the chat model's weights in its GCS bucket (mounted at /models).",
+            "google/gemma-2-9b-it", _pattern(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", "org/model")),
+    Setting("ragModelPath", "string", "Folder of the RAG LLM's weights in the model store (S3 key prefix).",
+            "mistralai/Mistral-7B-Instruct-v0.3", _pattern(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", "org/model")),
+    Setting("ragModelSizeGib", "integer", "Size of the RAG LLM's weights in GiB (sizes the startup probe).",
+            15, _between(1, 160)),
+    Setting("ragMaxModelLen", "integer", "Longest prompt + answer of the RAG LLM in tokens (vLLM --max-model-len).",
+            8192, _between(256, 131072)),
+    Setting("ragGpuMemoryUtilizationPercent", "integer", "Share of GPU memory vLLM may take (--gpu-memory-utilization).",
+            90, _between(50, 95)),
+    Setting("ragGpusPerReplica", "integer", "GPUs per vLLM replica (= its tensor parallel size).", 1, _between(1, 8)),
+    Setting("ragLlmMinReplicas", "integer", "Fewest vLLM replicas; 0 idles at zero GPU nodes outside working hours.",
             {"dev": 0, "staging": 0, "prod": 1}, _between(0, 64)),
+    Setting("ragLlmMaxReplicas", "integer", "Most vLLM replicas (KEDA's ceiling).",
+            {"dev": 1, "staging": 2, "prod": 4}, _between(1, 64)),
+    Setting("ragLlmAwakeHours", "array",
+            "With ragLlmMinReplicas 0: cron start, cron end and time zone of the window one vLLM replica runs.",
+            ["0 8 * * 1-5", "0 19 * * 1-5", "UTC"],
+            lambda value: None if len(value) == 3 else "use [<cron start>, <cron end>, <IANA time zone>]"),
     # Data
     Setting("postgresInstanceClass", "string", "RDS instance class of the Postgres databases.",
             {"dev": "db.t4g.micro", "staging": "db.t4g.medium", "prod": "db.r7g.large"},
@@ -230,7 +252,7 @@ SETTINGS: tuple[Setting, ...] = (
             {"dev": False, "staging": True, "prod": True}),
     Setting("monthlyBudgetUsd", "integer", "AWS monthly budget in USD; the plan fails when the estimate exceeds it.",
             {"dev": 500, "staging": 1000, "prod": 3500}, _between(1, 10_000_000)),
-    Setting("gcpMonthlyBudgetUsd", "integer", "GCP monthly budget in USD.", {"dev": 50, "staging": 100, "prod": 300},
+    Setting("gcpMonthlyBudgetUsd", "integer", "GCP monthly budget in USD.", {"dev": 50, "staging": 100, "prod": 1300},
             _between(1, 10_000_000)),
     Setting("alertEmails", "array", "Who receives budget and alarm e-mails.", ["platform-oncall@example.com"],
             lambda v: "name at least one address" if not v else _each(_pattern(_EMAIL, "oncall@example.com"))(v)),
@@ -287,7 +309,17 @@ class EnvConfig:
     gpu_max_memory_gib: int
     burst_max_vcpus: int
     burst_max_memory_gib: int
-    chat_model_min_replicas: int
+    chat_model_min_instances: int
+    chat_model_max_instances: int
+    chat_model_path: str
+    rag_model_path: str
+    rag_model_size_gib: int
+    rag_max_model_len: int
+    rag_gpu_memory_utilization_percent: int
+    rag_gpus_per_replica: int
+    rag_llm_min_replicas: int
+    rag_llm_max_replicas: int
+    rag_llm_awake_hours: list[str]
     postgres_instance_class: str
     postgres_multi_az: bool
     postgres_backup_retention_days: int
@@ -354,7 +386,9 @@ class Slo:
 # Pairs whose first value must not exceed the second: (min key, max key).
 _RANGES = (
     ("systemNodesMin", "systemNodesMax"),
-    ("chatModelMinReplicas", "gpuMaxGpus"),
+    ("chatModelMinInstances", "chatModelMaxInstances"),
+    ("ragLlmMinReplicas", "ragLlmMaxReplicas"),
+    ("ragLlmMaxReplicas", "gpuMaxGpus"),
     ("postgresAllocatedStorageGb", "postgresMaxAllocatedStorageGb"),
     ("apiReplicas", "apiMaxReplicas"),
     ("fargateMinTasks", "fargateMaxTasks"),

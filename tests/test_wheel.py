@@ -1,5 +1,6 @@
 """Other teams install the wheel and compose their own stacks from ``components``."""
 
+import os
 import subprocess
 import sys
 import sysconfig
@@ -21,22 +22,25 @@ CONSUMER = textwrap.dedent("""
 
 
 def test_built_wheel_installs_and_serves_components_outside_the_checkout(tmp_path):
+    # A consumer has no checkout on its path: drop a PYTHONPATH pointing at one (the suite run from a worktree).
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     dist = tmp_path / "dist"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist),
-                    str(ROOT)], check=True, capture_output=True, timeout=300)
+                    str(ROOT)], check=True, capture_output=True, timeout=300, env=env)
     wheel = next(dist.glob("genai_platform-*.whl"))
 
     env_dir = tmp_path / "consumer-env"
     venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
     site = Path(subprocess.check_output([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                        text=True).strip())
+                                        text=True, env=env).strip())
     # Reuse the already installed dependencies (pulumi, providers) instead of downloading 1 GB again;
     # a plain path entry does not run the editable-install hook of this checkout.
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
-                   check=True, capture_output=True, timeout=300)
+                   check=True, capture_output=True, timeout=300, env=env)
 
-    result = subprocess.run([str(python), "-c", CONSUMER], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([str(python), "-c", CONSUMER], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                            env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["6", "0"]

@@ -2,6 +2,7 @@
 
 from components.aws.alert_topic import AlertTopic, AlertTopicArgs
 from components.aws.bucket import Bucket, BucketArgs
+from components.aws.bucket_events import BucketQueueNotification, BucketQueueNotificationArgs
 from components.aws.bucket_replication import BucketReplicationArgs
 from components.aws.budget import AwsBudget, AwsBudgetArgs
 from components.aws.cluster_addons import ClusterAddons, ClusterAddonsArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs
@@ -14,7 +15,9 @@ from components.aws.fargate_sizes import check_fargate_size, smallest_fargate_si
 from components.aws.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
 from components.aws.grafana import ManagedGrafana, ManagedGrafanaArgs
 from components.aws.karpenter import Karpenter, KarpenterArgs
+from components.aws.keda import Keda, KedaArgs
 from components.aws.karpenter_node_pool import KarpenterNodePool, KarpenterNodePoolArgs
+from components.aws.model_store import ModelStore, ModelStoreArgs
 from components.aws.postgres import PostgresDatabase, PostgresDatabaseArgs
 from components.aws.postgres_tenant import PostgresTenantDatabase, PostgresTenantDatabaseArgs
 from components.aws.prometheus import PrometheusWorkspace, PrometheusWorkspaceArgs
@@ -33,5 +36,6 @@ __all__ = [
     "PostgresDatabaseArgs", "PostgresTenantDatabase", "PostgresTenantDatabaseArgs", "QueueWithDlq", "QueueWithDlqArgs", "RedisCache", "RedisCacheArgs", "SharedAlb",
     "SharedAlbArgs", "Vpc", "VpcArgs",
     "WorkloadRole", "WorkloadRoleArgs", "check_fargate_size", "smallest_fargate_size",
+    "BucketQueueNotification", "BucketQueueNotificationArgs", "Keda", "KedaArgs", "ModelStore", "ModelStoreArgs",
     "ManagedGrafana", "ManagedGrafanaArgs", "PrometheusWorkspace", "PrometheusWorkspaceArgs",
 ]

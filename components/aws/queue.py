@@ -64,6 +64,12 @@ class QueueWithDlqArgs:
     """SNS topic ARNs notified when an alarm fires and when it recovers. Default none: the alarms still show
     in the console, but pass a topic in any shared environment or nobody is told."""
 
+    s3_source_bucket_arns: list[pulumi.Input[str]] = field(default_factory=list)
+    """Buckets whose S3 event notifications may send to the main queue (``BucketQueueNotification``). The queue
+    policy admits ``s3.amazonaws.com`` for ``sqs:SendMessage`` only with ``aws:SourceArn`` equal to one of these and
+    ``aws:SourceAccount`` equal to the queue's account (the confused-deputy guard). Default none. SSE-KMS queues
+    would also need the key policy to let S3 use the key; the default SSE-SQS needs nothing more."""
+
     protect: bool = False
     """Pulumi ``protect`` on both queues (SQS has no deletion protection of its own)."""
 
@@ -100,6 +106,9 @@ class QueueWithDlq(pulumi.ComponentResource):
     """Alarm that fires as soon as a message lands in the DLQ."""
     age_alarm_arn: pulumi.Output[str]
     """Alarm on the age of the oldest message in the main queue."""
+    event_target_arn: pulumi.Output[str]
+    """The queue's ARN, resolved only once its policy (admitting ``s3_source_bucket_arns``) is in place: S3 checks
+    that it may send when a notification is configured, so notifications must target this, not ``queue_arn``."""
 
     def __init__(self, name: str, args: QueueWithDlqArgs, opts: pulumi.ResourceOptions | None = None):
         _validate(name, args)
@@ -123,11 +132,14 @@ class QueueWithDlq(pulumi.ComponentResource):
                 {"redrivePermission": "byQueue", "sourceQueueArns": [arn]})),
             opts=self._child(),
         )
-        for suffix, target in (("queue", queue), ("dlq", dlq)):
-            sqs.QueuePolicy(
+        policies = {}
+        for suffix, target, sources in (("queue", queue, args.s3_source_bucket_arns), ("dlq", dlq, [])):
+            policies[suffix] = sqs.QueuePolicy(
                 f"{name}-{suffix}-policy",
                 queue_url=target.url,
-                policy=target.arn.apply(lambda arn: policy_json([deny_insecure_transport("sqs", [arn])])),
+                policy=pulumi.Output.all(target.arn, *sources).apply(
+                    lambda values: policy_json([deny_insecure_transport("sqs", [values[0]]),
+                                                *s3_send_statements(values[0], values[1:])])),
                 opts=self._child(),
             )
 
@@ -150,6 +162,7 @@ class QueueWithDlq(pulumi.ComponentResource):
                            "sqs:GetQueueAttributes"], queue.arn)],
             args.kms_key_arn, ["kms:Decrypt"])
         self.dlq_alarm_arn, self.age_alarm_arn = dlq_alarm.arn, age_alarm.arn
+        self.event_target_arn = pulumi.Output.all(queue.arn, policies["queue"].id).apply(lambda values: values[0])
         self.register_outputs(
             {
                 "queue_url": self.queue_url,
@@ -161,6 +174,7 @@ class QueueWithDlq(pulumi.ComponentResource):
                 "consumer_policy_json": self.consumer_policy_json,
                 "dlq_alarm_arn": self.dlq_alarm_arn,
                 "age_alarm_arn": self.age_alarm_arn,
+                "event_target_arn": self.event_target_arn,
             }
         )
 
@@ -212,6 +226,22 @@ class QueueWithDlq(pulumi.ComponentResource):
         )
 
 
+def s3_send_statements(queue_arn: str, bucket_arns: list[str]) -> list[dict]:
+    """The statement letting S3 event notifications of exactly ``bucket_arns`` (in the queue's account) send."""
+    if not bucket_arns:
+        return []
+    account = queue_arn.split(":")[4]
+    return [{
+        "Sid": "S3EventNotifications",
+        "Effect": "Allow",
+        "Principal": {"Service": "s3.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": list(bucket_arns)},
+                      "StringEquals": {"aws:SourceAccount": account}},
+    }]
+
+
 def _validate(name: str, args: QueueWithDlqArgs) -> None:
     check_range("max_receive_count", args.max_receive_count, 1, 1000)
     check_range("visibility_timeout_seconds", args.visibility_timeout_seconds, 0, 43_200, " (12 hours)")
@@ -243,3 +273,7 @@ def _validate(name: str, args: QueueWithDlqArgs) -> None:
             raise ValueError(f"alarm_actions contains {action!r}, which is not an SNS topic ARN: pass "
                              "arn:aws:sns:<region>:<account>:<topic>.")
     check_kms_key_arn("kms_key_arn", args.kms_key_arn)
+    for bucket_arn in args.s3_source_bucket_arns:
+        if isinstance(bucket_arn, str) and not (bucket_arn.startswith("arn:aws") and ":s3:::" in bucket_arn):
+            raise ValueError(f"s3_source_bucket_arns contains {bucket_arn!r}, which is not an S3 bucket ARN: pass "
+                             "Bucket.bucket_arn (arn:aws:s3:::<bucket>).")

@@ -36,6 +36,14 @@ class WorkloadRoleArgs:
     """Extra tags on the role."""
 
 
+def check_service_account(namespace: str, service_account: str) -> None:
+    """Refuse a namespace or service account name the trust policy could never match."""
+    for argument, value in (("namespace", namespace), ("service_account", service_account)):
+        if not _KUBERNETES_NAME.match(value):
+            raise ValueError(f"{argument}={value!r} is not a Kubernetes name: use lower-case letters, digits "
+                             "and '-', at most 63 characters.")
+
+
 class WorkloadRole(pulumi.ComponentResource):
     """An IRSA role only ``namespace/service_account`` can assume, with one inline policy per grant."""
 
@@ -43,11 +51,7 @@ class WorkloadRole(pulumi.ComponentResource):
     """ARN to annotate the service account with (``eks.amazonaws.com/role-arn``)."""
 
     def __init__(self, name: str, args: WorkloadRoleArgs, opts: pulumi.ResourceOptions | None = None):
-        for argument in ("namespace", "service_account"):
-            value = getattr(args, argument)
-            if not _KUBERNETES_NAME.match(value):
-                raise ValueError(f"{argument}={value!r} is not a Kubernetes name: use lower-case letters, digits "
-                                 "and '-', at most 63 characters.")
+        check_service_account(args.namespace, args.service_account)
         if not args.policies:
             raise ValueError("policies={} grants nothing: name at least one policy, or give the workload no role.")
         check_auto_name(name, "-role", 64, "IAM role")

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import pulumi
-from pulumi_gcp import cloudrunv2, organizations, projects, secretmanager, serviceaccount
+from pulumi_gcp import cloudrunv2, organizations, projects, secretmanager, serviceaccount, storage
 
 from components.credentials import credential_marker
 from components.gcp.iam_members import check_members
@@ -21,6 +21,11 @@ CPU_MEMORY_MIB: dict[int, tuple[int, int]] = {1: (128, 4096), 2: (128, 8192), 4:
 it forces a concurrency of 1 and request-based billing, which no web service here wants."""
 
 GPU_MINIMUMS: dict[str, tuple[int, int]] = {"nvidia-l4": (4, 16384)}
+
+GPU_REGIONS: dict[str, tuple[str, ...]] = {"nvidia-l4": (
+    "asia-southeast1", "europe-west1", "europe-west4", "us-central1", "us-east4")}
+"""Regions where Cloud Run offers each GPU (cloud.google.com/run/docs/configuring/services/gpu, "Supported
+regions"); a service elsewhere fails at deploy time."""
 """Accelerator -> (minimum CPU, minimum memory MiB) Cloud Run requires next to it (one GPU per instance)."""
 
 BASIC_ROLES = ("roles/owner", "roles/editor", "roles/viewer")
@@ -49,6 +54,18 @@ class SecretEnv:
 
     version: str = "latest"
     """Secret version: ``latest`` (a new revision picks up rotations) or a number to pin one."""
+
+
+@dataclass(frozen=True)
+class GcsVolume:
+    """A Cloud Storage bucket mounted into the container with Cloud Storage FUSE (gen2 execution environment)."""
+
+    bucket: pulumi.Input[str]
+    """Bucket name (``ModelBucket.bucket_name``). The service's account gets ``roles/storage.objectViewer`` on
+    this bucket only (read-only mounts) before the first revision starts."""
+
+    mount_path: str
+    """Absolute path in the container, e.g. ``/models``."""
 
 
 @dataclass
@@ -127,12 +144,16 @@ class CloudRunServiceArgs:
     container_port: int = 8080
     """Port the container listens on; Cloud Run passes it as ``$PORT``."""
 
-    env: dict[str, str] = field(default_factory=dict)
-    """Plain environment variables. Names that look like credentials are refused: use ``secret_env``."""
+    env: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Plain environment variables (values may be Outputs, e.g. another service's ``url``). Names that look like credentials are refused: use ``secret_env``."""
 
     secret_env: dict[str, SecretEnv] = field(default_factory=dict)
     """Environment variables read from Secret Manager; the service account gets
     ``roles/secretmanager.secretAccessor`` on each named secret only (not project-wide)."""
+
+    gcs_volumes: dict[str, GcsVolume] = field(default_factory=dict)
+    """Buckets mounted read-only, by volume name (lower-case, '-'): e.g. model weights. Default none. Turns on the
+    gen2 execution environment, which Cloud Storage FUSE needs (a GPU service runs on gen2 anyway)."""
 
     startup_probe_path: str | None = None
     """HTTP path of the startup probe (e.g. ``/healthz``); default: a TCP check on ``container_port``."""
@@ -205,6 +226,7 @@ class CloudRunService(pulumi.ComponentResource):
             # The first revision must be able to read its secrets, or it never becomes ready.
             opts=self._child(depends_on=grants),
         )
+        self._service = service
         self._invokers(service, args)
 
         self.url, self.service_name, self.service_account_email = service.uri, service.name, account.email
@@ -215,6 +237,20 @@ class CloudRunService(pulumi.ComponentResource):
     def _child(self, **kwargs) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **kwargs)
 
+    def allow_invocation_by(self, caller: "CloudRunService") -> cloudrunv2.ServiceIamMember:
+        """Grant ``roles/run.invoker`` on this service to ``caller``'s own service account (it calls with an ID
+        token for this service's URL). For callers created after this service, where ``invoker_members`` cannot
+        name them: the binding waits for their account."""
+        return cloudrunv2.ServiceIamMember(
+            f"{self._name}-invoker-{caller._name}",
+            name=self._service.name,
+            location=self._service.location,
+            project=self._service.project,
+            role="roles/run.invoker",
+            member=caller.service_account_email.apply(lambda email: f"serviceAccount:{email}"),
+            opts=self._child(),
+        )
+
     def _grant_roles(self, account: serviceaccount.Account, project: str,
                      args: CloudRunServiceArgs) -> list[pulumi.Resource]:
         grants: list[pulumi.Resource] = []
@@ -222,6 +258,12 @@ class CloudRunService(pulumi.ComponentResource):
             grants.append(projects.IAMMember(
                 f"{self._name}-{_slug(role.removeprefix('roles/'))}",
                 project=project, role=role, member=account.member, opts=self._child(),
+            ))
+        # Per-bucket bindings: the service reads the buckets it mounts and no other bucket in the project.
+        for volume, mount in sorted(args.gcs_volumes.items()):
+            grants.append(storage.BucketIAMMember(
+                f"{self._name}-read-{volume}",
+                bucket=mount.bucket, role="roles/storage.objectViewer", member=account.member, opts=self._child(),
             ))
         # Per-secret bindings: the service reads the secrets it is wired to and no other secret in the project.
         for secret in sorted({ref.secret for ref in args.secret_env.values()}):
@@ -267,6 +309,8 @@ class CloudRunService(pulumi.ComponentResource):
                 tcp_socket=(None if args.startup_probe_path else
                             cloudrunv2.ServiceTemplateContainerStartupProbeTcpSocketArgs(port=args.container_port)),
             ),
+            volume_mounts=[cloudrunv2.ServiceTemplateContainerVolumeMountArgs(name=volume, mount_path=mount.mount_path)
+                           for volume, mount in sorted(args.gcs_volumes.items())] or None,
             liveness_probe=(cloudrunv2.ServiceTemplateContainerLivenessProbeArgs(
                 # Three misses 30 s apart: a long generation must not look like a dead instance.
                 period_seconds=30, failure_threshold=3, timeout_seconds=5,
@@ -283,6 +327,10 @@ class CloudRunService(pulumi.ComponentResource):
             timeout=f"{args.request_timeout_seconds}s",
             node_selector=cloudrunv2.ServiceTemplateNodeSelectorArgs(accelerator=args.gpu) if args.gpu else None,
             gpu_zonal_redundancy_disabled=args.gpu_zonal_redundancy_disabled if args.gpu else None,
+            volumes=[cloudrunv2.ServiceTemplateVolumeArgs(
+                name=volume, gcs=cloudrunv2.ServiceTemplateVolumeGcsArgs(bucket=mount.bucket, read_only=True))
+                for volume, mount in sorted(args.gcs_volumes.items())] or None,
+            execution_environment="EXECUTION_ENVIRONMENT_GEN2" if args.gcs_volumes else None,
             labels=gcp_labels(args.tags),
         )
 
@@ -320,6 +368,7 @@ def _validate(name: str, args: CloudRunServiceArgs) -> None:
     _validate_capacity(args)
     _validate_environment(args)
     _validate_probes(args)
+    _validate_volumes(args)
     check_range("request_timeout_seconds", args.request_timeout_seconds, 1, MAX_REQUEST_TIMEOUT_SECONDS, " seconds")
 
 
@@ -369,6 +418,9 @@ def _validate_capacity(args: CloudRunServiceArgs) -> None:
                          f"and memory_mib={args.memory_mib}: raise them.")
     if args.cpu_idle:
         raise ValueError(f"gpu={args.gpu!r} requires CPU always allocated (instance-based billing): set cpu_idle=False.")
+    if args.region is not None and args.region not in GPU_REGIONS[args.gpu]:
+        raise ValueError(f"region={args.region!r} has no Cloud Run {args.gpu} GPUs: use one of "
+                         f"{list(GPU_REGIONS[args.gpu])}.")
 
 
 def _validate_environment(args: CloudRunServiceArgs) -> None:
@@ -392,6 +444,19 @@ def _validate_environment(args: CloudRunServiceArgs) -> None:
         if ref.version != "latest" and not (ref.version.isdigit() and int(ref.version) > 0):
             raise ValueError(f"secret_env[{key!r}].version={ref.version!r} is not a secret version: use 'latest' "
                              "or a version number such as '3'.")
+
+
+def _validate_volumes(args: CloudRunServiceArgs) -> None:
+    paths = [mount.mount_path for mount in args.gcs_volumes.values()]
+    for volume, mount in args.gcs_volumes.items():
+        if not re.fullmatch(r"[a-z][-a-z0-9]{0,62}", volume):
+            raise ValueError(f"gcs_volumes has the volume name {volume!r}: use lower-case letters, digits and '-', "
+                             "starting with a letter.")
+        if not mount.mount_path.startswith("/") or mount.mount_path == "/":
+            raise ValueError(f"gcs_volumes[{volume!r}].mount_path={mount.mount_path!r} is not an absolute directory: "
+                             "use e.g. '/models'.")
+    if len(set(paths)) != len(paths):
+        raise ValueError(f"gcs_volumes mount two buckets at one path ({sorted(paths)}): give each its own mount_path.")
 
 
 def _validate_probes(args: CloudRunServiceArgs) -> None:

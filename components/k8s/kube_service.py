@@ -62,6 +62,11 @@ class KubeServiceArgs(WorkloadArgs):
     max_replicas: int = 4
     """Most pods the autoscaler may run: the cost ceiling of a traffic spike."""
 
+    external_autoscaler: bool = False
+    """The replica count belongs to another autoscaler (a KEDA ``ScaledObject``, which runs its own HPA and may
+    scale to zero): no HPA here, no ``replicas`` in the Deployment, and ``min_replicas=0`` means "may idle at
+    zero", not "parked". Default off: the CPU HPA above scales the service."""
+
     cpu_target_utilization_percent: int = 70
     """Average CPU, as a percentage of ``cpu_request_millicores``, the autoscaler steers to (1-100)."""
 
@@ -129,14 +134,17 @@ class KubeService(KubeWorkload):
         readiness_path = args.readiness_path or args.health_check_path
         selector = self.selector_labels()
 
-        parked = args.min_replicas == 0
+        parked = args.min_replicas == 0 and not args.external_autoscaler
+        # An external autoscaler starts from min_replicas (a Deployment without 'replicas' would start one pod,
+        # a GPU node, before KEDA takes it back to zero) and owns the count from then on.
+        initial = {"replicas": args.min_replicas} if parked or args.external_autoscaler else {}
         Deployment(
             f"{name}-deployment",
             metadata=self._metadata(),
             spec={
-                # No 'replicas' unless parked: the HPA owns the count; declaring it here would reset the
+                # No 'replicas' for the HPA: it owns the count; declaring it here would reset the
                 # service to a fixed size on every update.
-                **({"replicas": 0} if parked else {}),
+                **initial,
                 "selector": {"match_labels": selector},
                 "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
                 "template": self._pod_template(
@@ -150,8 +158,8 @@ class KubeService(KubeWorkload):
                     }]},
                 ),
             },
-            # A parked service is woken by hand; the next update must not put it back to sleep.
-            opts=self._child(ignore_changes=["spec.replicas"]) if parked else self._child(),
+            # A parked service is woken by hand (or scaled by KEDA); the next update must not reset the count.
+            opts=self._child(ignore_changes=["spec.replicas"]) if initial else self._child(),
         )
         Service(
             f"{name}-service",
@@ -160,7 +168,7 @@ class KubeService(KubeWorkload):
                   "ports": [{"name": "http", "port": args.service_port, "target_port": "http", "protocol": "TCP"}]},
             opts=self._child(),
         )
-        if not parked:
+        if not parked and not args.external_autoscaler:
             self._autoscale(args, selector)
         if _pdb_min_available(args) > 0:
             self._disruption_budget(args, selector)
@@ -168,7 +176,7 @@ class KubeService(KubeWorkload):
                       opts=self._child())
 
         self.service_name = name
-        self.cluster_url = f"http://{name}.{args.namespace}.svc.cluster.local:{args.service_port}"
+        self.cluster_url = cluster_url(name, args.namespace, args.service_port)
         self.ingress_hostname = self._ingress(args, readiness_path) if args.ingress else None
         self.register_outputs({
             "namespace": self.namespace,
@@ -222,6 +230,12 @@ class KubeService(KubeWorkload):
             opts=self._child(),
         )
         return ingress.status.apply(_load_balancer_hostname)
+
+
+def cluster_url(name: str, namespace: str, service_port: int = 80) -> str:
+    """In-cluster URL of the KubeService ``name`` in ``namespace``: known before the service exists, so a client
+    created first (or owning the namespace) can be given it."""
+    return f"http://{name}.{namespace}.svc.cluster.local:{service_port}"
 
 
 def alb_annotations(args: KubeServiceArgs, health_check_path: str) -> dict[str, pulumi.Input[str]]:
@@ -315,7 +329,7 @@ def _validate(name: str, args: KubeServiceArgs) -> None:
 def _validate_pdb(args: KubeServiceArgs) -> None:
     if args.pdb_min_available is None:
         return
-    if args.min_replicas == 0:
+    if args.min_replicas == 0 and not args.external_autoscaler:
         raise ValueError(f"pdb_min_available={args.pdb_min_available} with min_replicas=0: a parked service has no "
                          "disruption budget; leave pdb_min_available unset.")
     value, replicas = args.pdb_min_available, args.min_replicas

@@ -157,6 +157,10 @@ class WorkloadArgs:
     part_of: str = "genai-platform"
     """Value of ``app.kubernetes.io/part-of``: the application this workload belongs to (e.g. ``rag``)."""
 
+    pod_annotations: dict[str, str] = field(default_factory=dict)
+    """Annotations on the pods only (not on the other objects), e.g. ``{"karpenter.sh/do-not-disrupt": "true"}``
+    so Karpenter never consolidates a node away under a model server. Default none."""
+
 
 def check_image(image: str) -> None:
     """Refuse images that are not pinned by a tag or digest, and the mutable ``latest`` tag."""
@@ -262,6 +266,7 @@ def validate_workload(name: str, args: WorkloadArgs, *, max_name_length: int) ->
     check_labels("node_selector", args.node_selector)
     check_labels("gpu_node_selector", args.gpu_node_selector)
     check_labels("part_of", {"app.kubernetes.io/part-of": args.part_of})
+    check_labels("pod_annotations", {key: "" for key in args.pod_annotations})
 
 
 def _check_image_digest(args: WorkloadArgs) -> None:
@@ -412,7 +417,10 @@ class KubeWorkload(pulumi.ComponentResource):
             **self._placement(),
             **dict(extra_spec or {}),
         }
-        return {"metadata": {"labels": self._labels}, "spec": spec}
+        metadata: dict[str, Any] = {"labels": self._labels}
+        if args.pod_annotations:
+            metadata["annotations"] = dict(args.pod_annotations)
+        return {"metadata": metadata, "spec": spec}
 
     def _resources(self) -> dict[str, Any]:
         args = self._args

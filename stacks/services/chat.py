@@ -1,32 +1,31 @@
-"""chat: an LLM chat web service.
+"""chat: an LLM chat web service, on GCP end to end.
 
-The web app serves a small GPT on Cloud Run (CPU, scales to zero; prod keeps one warm instance);
-the full model is served from the EKS GPU pool. Outside prod the model server is parked at zero
-pods so the GPU pool stays at zero nodes until someone wakes it (docs/runbook.md).
+The web app runs on Cloud Run (CPU, scales to zero; prod keeps one warm instance) and calls the full model,
+served by a second Cloud Run service with an NVIDIA L4 in the same project and region. Only the web app's service
+account may invoke the model (``roles/run.invoker`` on that service alone); the web app finds it through
+``MODEL_URL`` and calls it with an ID token for that URL. The model's weights are mounted read-only from a private,
+versioned, CMEK-encrypted bucket that only the model's own service account may read.
 """
 
 import pulumi
 from pulumi_gcp import organizations
 
 from components.gcp import (ArtifactRepository, ArtifactRepositoryArgs, CloudRunService, CloudRunServiceArgs,
-                            KmsKeyRing, KmsKeyRingArgs, service_agent)
-from components.k8s import KubeService, KubeServiceArgs
+                            GcsVolume, KmsKeyRing, KmsKeyRingArgs, ModelBucket, ModelBucketArgs, service_agent)
 from stacks.config import EnvConfig
-from stacks.services.images import ServiceImages
-from stacks.services.observability import Observability
-from stacks.services.platform import Platform
 
-NAMESPACE = "chat"
+MODELS_MOUNT = "/models"
+"""Where the weights bucket is mounted in the model container."""
 
 
 class ChatService(pulumi.ComponentResource):
-    """Chat web app on Cloud Run and the full model on the GPU pool."""
+    """Chat web app and its model service, both on Cloud Run."""
 
     web: CloudRunService
-    model: KubeService
+    model: CloudRunService
+    weights: ModelBucket
 
-    def __init__(self, settings: EnvConfig, platform: Platform, opts: pulumi.ResourceOptions | None = None,
-                 observability: Observability | None = None):
+    def __init__(self, settings: EnvConfig, opts: pulumi.ResourceOptions | None = None):
         env = settings.stack
         super().__init__("genai:stack:ChatService", f"{env}-chat", None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -34,12 +33,39 @@ class ChatService(pulumi.ComponentResource):
 
         project = organizations.get_project(project_id=settings.gcp_project, opts=pulumi.InvokeOptions(parent=self))
         keys = KmsKeyRing(f"{env}-chat-keys", KmsKeyRingArgs(
-            location=settings.gcp_region, keys={"images": [service_agent("artifactregistry", project.number)]},
+            location=settings.gcp_region,
+            keys={"images": [service_agent("artifactregistry", project.number)],
+                  "models": [service_agent("storage", project.number)]},
             protect=settings.protect_stateful, tags=tags,
         ), child)
         registry = ArtifactRepository(f"{env}-chat-images", ArtifactRepositoryArgs(
             location=settings.gcp_region, repository_id=f"{env}-chat", kms_key_name=keys.key_ids["images"],
             protect=settings.protect_stateful, tags=tags,
+        ), child)
+        self.weights = ModelBucket(f"{env}-chat-weights", ModelBucketArgs(
+            location=settings.gcp_region, kms_key_name=keys.key_ids["models"], protect=settings.protect_stateful,
+            tags=tags,
+        ), child)
+        self.model = CloudRunService(f"{env}-chat-model", CloudRunServiceArgs(
+            image=registry.image("chat-model", settings.release_tag),
+            region=settings.gcp_region,
+            # The web app calls the run.app URL without a VPC connector, which Cloud Run counts as external traffic,
+            # so internal-only ingress would refuse it: IAM is the gate (only the web app's account holds invoker).
+            ingress="INGRESS_TRAFFIC_ALL",
+            min_instances=settings.chat_model_min_instances,
+            max_instances=settings.chat_model_max_instances,
+            # One L4 batches a handful of chats; more requests wait for the next instance.
+            max_instance_request_concurrency=8,
+            cpu=4, memory_mib=16384, cpu_idle=False,  # Cloud Run's GPU minimums, instance-based billing
+            gpu="nvidia-l4",
+            # Outside prod the cheaper GPU price beats reserved failover capacity in other zones.
+            gpu_zonal_redundancy_disabled=settings.tier != "prod",
+            gcs_volumes={"weights": GcsVolume(bucket=self.weights.bucket_name, mount_path=MODELS_MOUNT)},
+            env={"MODEL_PATH": f"{MODELS_MOUNT}/{settings.chat_model_path}"},
+            # Reading ~18 GB of weights through Cloud Storage FUSE: up to 20 minutes (Cloud Run allows 30 on a GPU).
+            startup_probe_path="/health", startup_probe_period_seconds=10, startup_probe_failure_threshold=120,
+            deletion_protection=settings.protect_stateful,
+            tags=tags,
         ), child)
         self.web = CloudRunService(f"{env}-chat-web", CloudRunServiceArgs(
             image=registry.image("chat-web", settings.release_tag),
@@ -51,32 +77,13 @@ class ChatService(pulumi.ComponentResource):
             max_instances=settings.cloud_run_max_instances,
             cpu=2,
             memory_mib=4096,
+            # The app fetches an ID token with audience MODEL_URL from the metadata server and sends it as Bearer.
+            env={"MODEL_URL": self.model.url},
             startup_probe_path="/healthz",
             liveness_probe_path="/healthz",
             deletion_protection=settings.protect_stateful,
             tags=tags,
         ), child)
+        self.model.allow_invocation_by(self.web)
 
-        images = ServiceImages(f"{env}-chat", ["model"], settings, tags, self)
-        gpu_pool = platform.gpu_pool
-        self.model = KubeService(f"{env}-chat-model", KubeServiceArgs(
-            image=images.image("model"),
-            image_digest=images.digest("model"),
-            namespace=NAMESPACE,
-            create_namespace=True,
-            provider=platform.cluster.provider,
-            gpu_count=1,  # one L4, A10G or L40S holds the model
-            gpu_node_selector=gpu_pool.node_selector,
-            env=observability.pod_env("chat-model", NAMESPACE) if observability else {},
-            allow_from_namespaces=observability.scraper_namespaces if observability else [],  # vLLM's /metrics
-            # One GPU per server: the pool's GPU ceiling is the server's ceiling.
-            min_replicas=settings.chat_model_min_replicas,
-            max_replicas=gpu_pool.gpu_limit,
-            startup_timeout_seconds=900,  # loading the weights from disk onto the GPU
-            cpu_request_millicores=2000, memory_request_mib=8192, memory_limit_mib=12288,
-            ingress=True, ingress_group_name=Platform.ingress_group(settings), certificate_arn=settings.certificate_arn or None,
-            load_balancer_cidrs=[platform.network.cidr_block],
-            tags=tags,
-        ), pulumi.ResourceOptions(parent=self, depends_on=[*platform.workload_dependencies, gpu_pool]))
-
-        self.register_outputs({"web_url": self.web.url, "model_hostname": self.model.ingress_hostname})
+        self.register_outputs({"web_url": self.web.url, "model_url": self.model.url})

@@ -6,9 +6,9 @@ from pulumi_kubernetes.core.v1 import Namespace
 
 from components.aws import (AlertTopic, AlertTopicArgs, Bucket, BucketArgs, BucketReplicationArgs, ClusterAddons,
                             ClusterAddonsArgs, EksCluster, EksClusterArgs, Karpenter, KarpenterArgs, KarpenterNodePool,
-                            KarpenterNodePoolArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs, PostgresDatabase,
-                            PostgresDatabaseArgs, PostgresTenantDatabase, PostgresTenantDatabaseArgs, Vpc, VpcArgs,
-                            WorkloadRole, WorkloadRoleArgs)
+                            KarpenterNodePoolArgs, Keda, KedaArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs,
+                            PostgresDatabase, PostgresDatabaseArgs, PostgresTenantDatabase, PostgresTenantDatabaseArgs,
+                            Vpc, VpcArgs, WorkloadRole, WorkloadRoleArgs)
 from components.aws.karpenter import DISCOVERY_TAG
 from stacks.config import ConfigError, EnvConfig
 
@@ -36,6 +36,8 @@ class Platform(pulumi.ComponentResource):
     karpenter: Karpenter
     gpu_pool: KarpenterNodePool
     burst_pool: KarpenterNodePool
+    keda: Keda
+    """Scales workloads on events (queue depth, Prometheus) and to zero; ScaledObjects wait for ``keda.release``."""
     workload_dependencies: list[pulumi.Resource]
     """What every Kubernetes workload must be created after (``depends_on``)."""
     shared_postgres: PostgresDatabase | None
@@ -122,6 +124,7 @@ class Platform(pulumi.ComponentResource):
             memory_limit_gib=settings.burst_max_memory_gib,
             tags=tags,
         ), child)
+        self.keda = Keda(f"{env}-keda", KedaArgs(cluster=self.cluster, tags=tags), child)
         # Workloads wait for the controllers: Services and Ingresses are admitted by the load balancer
         # controller's webhooks, and GPU pods are only schedulable once the device plugin advertises GPUs
         # (GPU workloads also wait for gpu_pool).

@@ -20,11 +20,11 @@ def load_with(**overrides):
 
 
 @pytest.mark.parametrize(("tier", "expected"), [
-    ("dev", {"az_count": 2, "nat_strategy": "single", "chat_model_min_replicas": 0, "postgres_multi_az": False,
+    ("dev", {"az_count": 2, "nat_strategy": "single", "chat_model_min_instances": 0, "postgres_multi_az": False,
              "protect_stateful": False, "api_replicas": 1, "cloud_run_min_instances": 0, "redis_node_count": 1}),
-    ("staging", {"az_count": 3, "nat_strategy": "single", "chat_model_min_replicas": 0, "postgres_multi_az": True,
+    ("staging", {"az_count": 3, "nat_strategy": "single", "chat_model_min_instances": 0, "postgres_multi_az": True,
                  "protect_stateful": True, "api_replicas": 2, "cloud_run_min_instances": 0, "redis_node_count": 2}),
-    ("prod", {"az_count": 3, "nat_strategy": "one_per_az", "chat_model_min_replicas": 1, "postgres_multi_az": True,
+    ("prod", {"az_count": 3, "nat_strategy": "one_per_az", "chat_model_min_instances": 1, "postgres_multi_az": True,
               "protect_stateful": True, "api_replicas": 3, "cloud_run_min_instances": 1, "redis_node_count": 2}),
 ])
 def test_tier_presets(tier, expected):
@@ -54,9 +54,15 @@ def test_overrides_are_parsed_from_engine_strings():
     ({"eksServiceCidr": "10.10.128.0/17"},
      "stacks/Pulumi.dev.yaml: genai-platform:eksServiceCidr = '10.10.128.0/17' is invalid: it overlaps "
      "genai-platform:vpcCidr = 10.10.0.0/16; pick a range outside the VPC, e.g. 172.20.0.0/16."),
-    ({"chatModelMinReplicas": "3"}, "stacks/Pulumi.dev.yaml: genai-platform:chatModelMinReplicas = 3 is greater than "
-                                    "genai-platform:gpuMaxGpus = 1: lower genai-platform:chatModelMinReplicas or raise "
-                                    "genai-platform:gpuMaxGpus."),
+    ({"ragLlmMaxReplicas": "3"}, "stacks/Pulumi.dev.yaml: genai-platform:ragLlmMaxReplicas = 3 is greater than "
+                                 "genai-platform:gpuMaxGpus = 1: lower genai-platform:ragLlmMaxReplicas or raise "
+                                 "genai-platform:gpuMaxGpus."),
+    ({"chatModelMinInstances": "2"}, "stacks/Pulumi.dev.yaml: genai-platform:chatModelMinInstances = 2 is greater "
+                                     "than genai-platform:chatModelMaxInstances = 1: lower "
+                                     "genai-platform:chatModelMinInstances or raise genai-platform:chatModelMaxInstances."),
+    ({"ragLlmAwakeHours": '["0 8 * * 1-5"]'}, "stacks/Pulumi.dev.yaml: genai-platform:ragLlmAwakeHours = "
+                                              '["0 8 * * 1-5"] is invalid: use [<cron start>, <cron end>, '
+                                              "<IANA time zone>]."),
     ({"azcount": "3"}, "stacks/Pulumi.dev.yaml: genai-platform:azcount = '3' is invalid: unknown key; remove it or fix "
                        "the name (did you mean genai-platform:azCount?)."),
     ({"interfaceEndpoints": "sts"}, "stacks/Pulumi.dev.yaml: genai-platform:interfaceEndpoints = 'sts' is invalid: use "

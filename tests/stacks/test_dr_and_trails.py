@@ -6,6 +6,7 @@ import runpy
 
 import pytest
 
+from components.k8s.vllm_server import VLLM_IMAGE
 from genai_infra import planning
 from genai_infra.mockcloud import Plan, run_under_mocks
 from stacks.config import ConfigError, load
@@ -76,6 +77,7 @@ def test_every_bucket_logs_its_access_into_its_regions_log_bucket_from_staging_o
         bucket_name(prod, "prod-rag-documents"): (logs, "prod-rag-documents/"),
         bucket_name(prod, "prod-tabular-artifacts"): (logs, "prod-tabular-artifacts/"),
         bucket_name(prod, "prod-lb-logs"): (logs, "prod-lb-logs/"),
+        bucket_name(prod, "prod-rag-models-weights"): (logs, "prod-rag-models-weights/"),
         bucket_name(prod, "prod-rag-documents-replica"): (dr_logs, "prod-rag-documents-replica/"),
         bucket_name(prod, "prod-tabular-artifacts-replica"): (dr_logs, "prod-tabular-artifacts-replica/"),
     }
@@ -95,7 +97,7 @@ def test_every_bucket_logs_its_access_into_its_regions_log_bucket_from_staging_o
     staging = plans["staging"]
     staging_logs = bucket_name(staging, "staging-access-logs")
     assert {target for target, _ in logging_of(staging).values()} == {staging_logs}
-    assert len(logging_of(staging)) == 3
+    assert len(logging_of(staging)) == 4
     assert not staging.of_type(REPLICATION) and not staging.of_type(BACKUP_REPLICATION)
     assert not staging.of_type(PROVIDER)
 
@@ -134,6 +136,8 @@ def test_deploy_by_digest_runs_every_pod_by_the_digest_ecr_holds_for_the_release
     # The collector runs the upstream ADOT image, pinned by its release tag (components/k8s/otel_collector.py).
     assert images.pop("dev-otel-collector-deployment") == "public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0"
     assert len(images) == 4
+    # vLLM is upstream's public image, pinned by its release tag; the platform's own images go by digest.
+    assert images.pop("dev-rag-llm-deployment") == VLLM_IMAGE
     for name, image in images.items():
         reference, _, digest = image.partition("@")
         assert reference.endswith(":0.1.0") and re.fullmatch(r"sha256:[0-9a-f]{64}", digest), (name, image)
@@ -147,11 +151,13 @@ def test_deploy_by_digest_runs_every_pod_by_the_digest_ecr_holds_for_the_release
 def test_gcp_registry_and_budget_topic_use_rotating_cmek_keys_their_service_agents_may_use(plans, stack):
     plan = plans[stack]
     keys = {key.name: key for key in plan.of_type("gcp:kms/cryptoKey:CryptoKey")}
-    assert set(keys) == {f"{stack}-chat-keys-images", f"{stack}-budget-keys-alerts"}
+    assert set(keys) == {f"{stack}-chat-keys-images", f"{stack}-chat-keys-models", f"{stack}-budget-keys-alerts"}
     assert {key.inputs["rotationPeriod"] for key in keys.values()} == {"7776000s"}
     assert {key.protect for key in keys.values()} == {stack == "prod"}
     registry = plan.one("gcp:artifactregistry/repository:Repository")
     topic = plan.one("gcp:pubsub/topic:Topic")
+    weights = plan.one("gcp:storage/bucket:Bucket")
+    assert weights.inputs["encryption"] == {"defaultKmsKeyName": keys[f"{stack}-chat-keys-models"].id}
     assert registry.inputs["kmsKeyName"] == keys[f"{stack}-chat-keys-images"].id
     assert topic.inputs["kmsKeyName"] == keys[f"{stack}-budget-keys-alerts"].id
     grants = {m.inputs["cryptoKeyId"]: (m.inputs["role"], m.inputs["member"])
@@ -160,11 +166,13 @@ def test_gcp_registry_and_budget_topic_use_rotating_cmek_keys_their_service_agen
     assert grants == {
         registry.inputs["kmsKeyName"]: (role, agent.format("artifactregistry.iam.gserviceaccount.com")),
         topic.inputs["kmsKeyName"]: (role, agent.format("pubsub.iam.gserviceaccount.com")),
+        weights.inputs["encryption"]["defaultKmsKeyName"]: (role, "serviceAccount:service-123456789012@"
+                                                                  "gs-project-accounts.iam.gserviceaccount.com"),
     }
     # The repository and the topic are created only after their agent may use the key.
     member_urns = {m.urn for m in plan.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")}
     assert member_urns & set(registry.dependencies) and member_urns & set(topic.dependencies)
-    assert not plan.of_type("gcp:storage/bucket:Bucket")  # no GCS bucket in the stacks to key
+    assert member_urns & set(weights.dependencies)
 
 
 @pytest.mark.parametrize(("tier", "dr", "logs", "retention"), [("dev", False, False, 30), ("staging", False, True, 90),

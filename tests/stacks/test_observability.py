@@ -151,7 +151,7 @@ def test_every_workload_is_told_where_to_send_telemetry(plans, stack):
     plan = plans[stack]
     collector = f"http://{stack}-otel-collector.observability.svc.cluster.local:4318"
     for deployment, service in ((f"{stack}-rag-api-deployment", "rag-api"), (f"{stack}-rag-worker-deployment",
-                                "rag-worker"), (f"{stack}-chat-model-deployment", "chat-model")):
+                                "rag-worker"), (f"{stack}-rag-llm-deployment", "rag-llm")):
         env = env_of(plan, deployment)
         assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == collector, deployment
         assert env["OTEL_SERVICE_NAME"] == f"{stack}-{service}"
@@ -171,9 +171,12 @@ def test_every_workload_is_told_where_to_send_telemetry(plans, stack):
 def test_scrape_jobs_find_the_pods_the_stack_runs(plans, stack):
     plan = plans[stack]
     jobs = {job["job_name"]: job for job in files.scrape_configs()}
-    model = plan.named(f"{stack}-chat-model-deployment", "kubernetes:apps/v1:Deployment").inputs["spec"]["template"]
+    model = plan.named(f"{stack}-rag-llm-deployment", "kubernetes:apps/v1:Deployment").inputs["spec"]["template"]
     keep = jobs["vllm"]["relabel_configs"][0]
     assert re.fullmatch(keep["regex"], model["metadata"]["labels"]["app.kubernetes.io/name"])
+    # The apps job leaves vLLM to its own job: scraped once, not twice.
+    drop = jobs["apps"]["relabel_configs"][0]
+    assert drop["action"] == "drop" and re.fullmatch(drop["regex"], model["metadata"]["labels"]["app.kubernetes.io/name"])
     assert [p["name"] for p in model["spec"]["containers"][0]["ports"]] == ["http"]
     release = {r.inputs["chart"]: r for r in plan.of_type("kubernetes:helm.sh/v3:Release")}["dcgm-exporter"]
     gpu_pools = [pool for pool in plan.of_type("kubernetes:karpenter.sh/v1:NodePool")
@@ -202,7 +205,7 @@ def test_cloud_run_alerts_on_the_chat_web_app(plans):
     assert any(query.endswith(">= 20") for query in queries)  # prod's cloudRunMaxInstances
 
 
-@pytest.mark.parametrize("deployment", ["rag-api", "rag-worker", "chat-model"])
+@pytest.mark.parametrize("deployment", ["rag-api", "rag-worker", "rag-llm"])
 def test_scraped_workloads_admit_the_collector(plans, deployment):
     policy = plans["dev"].named(f"dev-{deployment}-netpol", "kubernetes:networking.k8s.io/v1:NetworkPolicy")
     peers = policy.inputs["spec"]["ingress"][0]["from"]

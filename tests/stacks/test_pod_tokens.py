@@ -36,6 +36,8 @@ def test_no_workload_mounts_a_token_and_irsa_workloads_keep_their_roles(prod):
         annotation = account["metadata"].get("annotations", {}).get(IRSA)
         if annotation:
             with_roles[spec["serviceAccountName"]] = annotation
-    # The rag API and worker and the scoring job reach AWS as their own roles; the model server does not at all.
-    assert with_roles == {name: roles[f"{name}-role"] for name in ("prod-rag-api", "prod-rag-worker",
-                                                                   "prod-tabular-scoring")}
+    # The rag API, worker and LLM and the scoring job reach AWS as their own roles (the LLM as the model store's
+    # reader).
+    assert with_roles == {**{name: roles[f"{name}-role"] for name in ("prod-rag-api", "prod-rag-worker",
+                                                                      "prod-tabular-scoring")},
+                          "prod-rag-llm": roles["prod-rag-models-reader-role"]}

@@ -18,6 +18,7 @@ HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
 NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
 BACKUP_REPLICATION = "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
 
 
@@ -129,7 +130,7 @@ def test_cpu_overflow_goes_to_a_spot_first_burst_pool(plans, stack, limits):
 @pytest.mark.parametrize("stack", STACKS)
 def test_model_server_lands_on_the_gpu_pool_which_the_device_plugin_serves(plans, stack):
     plan = plans[stack]
-    pod = plan.named(f"{stack}-chat-model-deployment", "kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]
+    pod = plan.named(f"{stack}-rag-llm-deployment", "kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]
     pool = plan.named(f"{stack}-gpu-node-pool", NODE_POOL).inputs["spec"]["template"]
     assert pod["nodeSelector"] == {"karpenter.sh/nodepool": f"{stack}-gpu"}
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod["tolerations"]
@@ -159,30 +160,26 @@ def test_api_replicas_and_disruption_budgets(plans, stack, replicas, pdb_min):
     assert pdbs.get(f"{stack}-rag-api-pdb") == pdb_min
 
 
-@pytest.mark.parametrize(("stack", "parked"), [("dev", True), ("staging", True), ("prod", False)])
-def test_gpu_model_server_scales_to_zero_outside_prod(plans, stack, parked):
+@pytest.mark.parametrize(("stack", "idles"), [("dev", True), ("staging", True), ("prod", False)])
+def test_the_llm_idles_at_zero_outside_prod_and_keda_owns_its_count(plans, stack, idles):
     plan = plans[stack]
-    deployment = plan.named(f"{stack}-chat-model-deployment", "kubernetes:apps/v1:Deployment").inputs
-    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    deployment = plan.named(f"{stack}-rag-llm-deployment", "kubernetes:apps/v1:Deployment")
+    container = deployment.inputs["spec"]["template"]["spec"]["containers"][0]
     assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
-    assert (deployment["spec"].get("replicas") == 0) is parked
-    has_hpa = any(h.name == f"{stack}-chat-model-hpa" for h in plan.of_type(HPA))
-    assert has_hpa is not parked
+    assert deployment.inputs["spec"]["replicas"] == (0 if idles else 1)
+    assert not any(h.name.startswith(f"{stack}-rag-llm") for h in plan.of_type(HPA))  # KEDA runs the HPA
+    spec = plan.named(f"{stack}-rag-llm-scaled-object", SCALED_OBJECT).inputs["spec"]
+    assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": f"{stack}-rag-llm"}
+    assert spec["minReplicaCount"] == (0 if idles else 1)
+    types = [trigger["type"] for trigger in spec["triggers"]]
+    # vLLM's waiting requests in Prometheus; the awake-hours window is what wakes it from zero.
+    assert types == (["prometheus", "cron"] if idles else ["prometheus"])
 
 
-@pytest.mark.parametrize(("stack", "min_instances"), [("dev", 0), ("staging", 0), ("prod", 1)])
-def test_cloud_run_min_instances_and_private_invoker(plans, stack, min_instances):
-    plan = plans[stack]
-    service = plan.one("gcp:cloudrunv2/service:Service").inputs
-    assert service["template"]["scaling"]["minInstanceCount"] == min_instances
-    members = [m.inputs["member"] for m in plan.of_type("gcp:cloudrunv2/serviceIamMember:ServiceIamMember")]
-    assert "allUsers" not in members
-
-
-# Buckets: documents, artifacts, LB logs; from staging on the access-log bucket; in prod (cross-region DR)
-# the two replicas and the DR region's access-log bucket.
-@pytest.mark.parametrize(("stack", "protected", "buckets"), [("dev", False, 3), ("staging", True, 4),
-                                                             ("prod", True, 3 + 1 + 3)])
+# Buckets: documents, artifacts, LB logs, model weights; from staging on the access-log bucket; in prod
+# (cross-region DR) the two replicas and the DR region's access-log bucket.
+@pytest.mark.parametrize(("stack", "protected", "buckets"), [("dev", False, 4), ("staging", True, 5),
+                                                             ("prod", True, 4 + 1 + 3)])
 def test_stateful_resources_are_protected_from_staging_on(plans, stack, protected, buckets):
     plan = plans[stack]
     stateful = (plan.of_type(DB) + plan.of_type("aws:s3/bucket:Bucket") + plan.of_type("aws:sqs/queue:Queue")
@@ -220,14 +217,14 @@ def test_workload_roles_are_bound_to_their_own_service_accounts(plans):
             condition = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]["StringEquals"]
             subjects |= {value for key, value in condition.items() if key.endswith(":sub")}
     assert subjects == {"system:serviceaccount:rag:prod-rag-api", "system:serviceaccount:rag:prod-rag-worker",
-                        "system:serviceaccount:tabular:prod-tabular-scoring"}
+                        "system:serviceaccount:rag:prod-rag-llm", "system:serviceaccount:tabular:prod-tabular-scoring"}
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_exports(plans, stack):
     outputs = plans[stack].outputs
     assert set(outputs) >= {"vpcId", "clusterName", "ragApiHostname", "tabularApiUrl", "mlflowUrl", "chatWebUrl",
-                            "chatModelHostname", "queueUrls", "dlqUrls", "databaseEndpoints", "budgetNames",
+                            "chatModelUrl", "queueUrls", "dlqUrls", "databaseEndpoints", "budgetNames",
                             "gcpBudgetName", "databaseIdentifier", "bucketNames", "albTargetGroupArns",
                             "alarmNamePrefix", "dashboardUrl"}
     assert outputs["clusterName"] == f"{stack}-eks"
@@ -278,13 +275,13 @@ def test_tabular_services_share_one_ecs_cluster(plans, stack):
 def test_workloads_wait_for_the_cluster_controllers(plans):
     # depends_on a component expands to the component's own resources: here the Helm releases.
     plan = plans["dev"]
-    for deployment in ("dev-rag-api-deployment", "dev-rag-worker-deployment", "dev-chat-model-deployment"):
+    for deployment in ("dev-rag-api-deployment", "dev-rag-worker-deployment", "dev-rag-llm-deployment"):
         dependencies = plan.named(deployment, "kubernetes:apps/v1:Deployment").dependencies
         assert any("genai:aws:ClusterAddons$kubernetes:helm.sh/v3:Release::dev-addons-load-balancer-controller"
                    in urn for urn in dependencies)
         assert any("genai:aws:NvidiaDevicePlugin$kubernetes:helm.sh/v3:Release" in urn for urn in dependencies)
     # Only the GPU workload waits for the GPU NodePool.
-    model = plan.named("dev-chat-model-deployment", "kubernetes:apps/v1:Deployment").dependencies
+    model = plan.named("dev-rag-llm-deployment", "kubernetes:apps/v1:Deployment").dependencies
     assert any(urn.endswith("kubernetes:karpenter.sh/v1:NodePool::dev-gpu-node-pool") for urn in model)
     api = plan.named("dev-rag-api-deployment", "kubernetes:apps/v1:Deployment").dependencies
     assert not any("KarpenterNodePool" in urn for urn in api)

@@ -9,7 +9,7 @@ bde00654cd316fddb3dccfba3f5ac07039865429), ``pkg/apis/crds/``: the files the ``k
 from importlib import resources
 from typing import Any
 
-import yaml
+from components.k8s.crds import served_openapi_schema
 
 CRD_VERSION = "1.14.1"
 """The Karpenter release the vendored CRDs come from."""
@@ -33,9 +33,5 @@ def crd_text(file_name: str) -> str:
 
 def openapi_schema(api_version_kind: str) -> dict[str, Any]:
     """The ``openAPIV3Schema`` the CRD serves for ``"<group>/<version>/<Kind>"``."""
-    group, version, kind = api_version_kind.split("/")
-    crd = yaml.safe_load(crd_text(CRD_FILES[api_version_kind]))
-    if (crd["spec"]["group"], crd["spec"]["names"]["kind"]) != (group, kind):
-        raise ValueError(f"{CRD_FILES[api_version_kind]} defines {crd['spec']['names']['kind']}, not {kind}")
-    served = {v["name"]: v for v in crd["spec"]["versions"] if v.get("served")}
-    return served[version]["schema"]["openAPIV3Schema"]
+    file_name = CRD_FILES[api_version_kind]
+    return served_openapi_schema(crd_text(file_name), file_name, api_version_kind)

@@ -117,11 +117,11 @@ def test_apis_the_version_no_longer_serves_are_reported():
 
 
 def test_named_custom_kinds_are_skipped():
-    scaled = _resource("kubernetes:keda.sh/v1alpha1:ScaledObject", {"metadata": {"name": "worker"}, "spec": {}},
+    scaled = _resource("kubernetes:keda.sh/v1alpha1:ScaledJob", {"metadata": {"name": "worker"}, "spec": {}},
                        name="scaled")
     assert validate_plan_manifests(_plan(scaled)) == [
-        "scaled (keda.sh/v1alpha1 ScaledObject): Kubernetes 1.33 serves no ScaledObject in keda.sh/v1alpha1"]
-    assert validate_plan_manifests(_plan(scaled), custom_kinds={"keda.sh/v1alpha1/ScaledObject"}) == []
+        "scaled (keda.sh/v1alpha1 ScaledJob): Kubernetes 1.33 serves no ScaledJob in keda.sh/v1alpha1"]
+    assert validate_plan_manifests(_plan(scaled), custom_kinds={"keda.sh/v1alpha1/ScaledJob"}) == []
 
 
 def test_custom_resources_with_a_vendored_crd_are_checked_against_it():

@@ -275,3 +275,21 @@ def test_min_replicas_zero_parks_the_service_at_zero_pods():
     }
     assert spec_of(plan, "apps/v1:Deployment")["replicas"] == 0
     assert "replicas" not in spec_of(plan_service(), "apps/v1:Deployment")
+
+
+@pytest.mark.parametrize("min_replicas", [0, 1])
+def test_an_external_autoscaler_owns_the_count_from_min_replicas_on(min_replicas):
+    plan = plan_service(min_replicas=min_replicas, external_autoscaler=True,
+                        pod_annotations={"karpenter.sh/do-not-disrupt": "true"})
+    assert not plan.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    assert not plan.of_type("kubernetes:policy/v1:PodDisruptionBudget")
+    deployment = plan.one("kubernetes:apps/v1:Deployment").inputs
+    assert deployment["spec"]["replicas"] == min_replicas
+    assert deployment["spec"]["template"]["metadata"]["annotations"] == {"karpenter.sh/do-not-disrupt": "true"}
+    assert "annotations" not in deployment["metadata"]
+
+
+def test_pod_annotation_keys_are_checked():
+    with pytest.raises(ValueError) as error:
+        plan_service(pod_annotations={"not a key": "x"})
+    assert str(error.value).startswith("pod_annotations has an invalid label key 'not a key'")
