@@ -14,13 +14,21 @@ PYTHON="${PYTHON:-python3}"
 
 # The editable install maps top-level packages when it runs, so a new package means a reinstall.
 stamp=.venv/.installed-$(cat pyproject.toml */__init__.py 2>/dev/null | sha256sum | cut -c1-16)
+started=$SECONDS
 if [ ! -f "$stamp" ]; then
-  [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+  [ -x .venv/bin/python ] || { echo "setup: creating .venv with $("$PYTHON" --version)"; "$PYTHON" -m venv .venv; }
+  echo "setup: installing genai-platform with its test tools into .venv: Pulumi, the AWS, GCP and Kubernetes" \
+       "provider SDKs (~1 GB; minutes on a fresh machine, seconds from pip's cache), boto3, pytest, moto"
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -e '.[dev]'
   rm -f .venv/.installed-* && touch "$stamp"
+  echo "setup: installed $(.venv/bin/python -m pip list --format=freeze 2>/dev/null | wc -l) packages in" \
+       "$((SECONDS - started)) s"
+else
+  echo "setup: .venv is up to date with pyproject.toml (nothing installed)"
 fi
 
 if [ "${1:-}" != "--no-plan" ]; then
+  echo "setup: planning the dev stack offline (.venv/bin/genai-infra plan dev)"
   .venv/bin/genai-infra plan dev
 fi

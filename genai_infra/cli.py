@@ -1,14 +1,11 @@
 """``genai-infra``: the platform's command line. Each sub-command lives in ``genai_infra.commands``."""
 
 import argparse
+import importlib
 import sys
 from typing import NoReturn
 
-from genai_infra.commands import bootstrap, first_deploy, plan, verify
-
-COMMAND_MODULES = [plan, bootstrap, verify, first_deploy]
-"""Modules with ``register(subparsers)``; each sets ``func(args) -> exit code`` on its parser."""
-
+from genai_infra.commands import SUMMARIES
 
 MAX_ECHO = 300
 """Characters of a usage error kept on its line (argparse echoes the bad argument whole)."""
@@ -25,16 +22,23 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"error: {self.prog}: {line}: see {self.prog} --help\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for ``argv``: only the command it names is imported and registered in full (the provider
+    SDKs take seconds to import); every other command is listed with its summary."""
+    argv = sys.argv[1:] if argv is None else argv
+    chosen = next((arg for arg in argv if not arg.startswith("-")), None)  # no global option takes a value
     parser = OneLineParser(prog="genai-infra", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for module in COMMAND_MODULES:
-        module.register(subparsers)
+    for name, summary in SUMMARIES.items():
+        if name == chosen:
+            importlib.import_module(f"genai_infra.commands.{name.replace('-', '_')}").register(subparsers)
+        else:
+            subparsers.add_parser(name, help=summary)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     return args.func(args)
 
 

@@ -1,5 +1,10 @@
-"""A Mermaid flowchart of a planned stack: services -> components -> the resources that matter.
+"""Mermaid flowcharts of a planned stack, at two levels.
 
+:func:`component_mermaid` (the default of ``plan --diagram``) draws each service as a box holding its
+components, and an arrow from a component to each component it depends on (a resource of one refers to a
+resource of the other): no resources, no containment arrows, so prod's ~50 components stay readable.
+
+:func:`mermaid` (``--diagram-level resource``) draws services -> components -> the resources that matter.
 Solid arrows are containment (parent -> child), dotted arrows dependencies between the nodes shown
 (e.g. a database on the network's subnet group), thick arrows traffic (load balancer ==> ECS service,
 Ingress ==> the Deployment beside it, Cloud Run URL ==> service). IAM, routes, security groups and other plumbing are
@@ -88,6 +93,41 @@ def node_id(prefix: str, name: str, key: str) -> str:
 def mermaid(plan: Plan, direction: str = "LR") -> str:
     """The stack as a Mermaid ``flowchart`` (without the Markdown fence)."""
     return _Diagram(plan).render(direction)
+
+
+def component_mermaid(plan: Plan, direction: str = "LR") -> str:
+    """The stack's components grouped by service, with their dependencies (without the Markdown fence)."""
+    by_urn = {r.urn: r for r in plan.resources}
+    root = stack_root(plan)
+    services = sorted((r for r in plan.resources if not r.custom and r.parent == (root.urn if root else None)
+                       and r.type != STACK_TYPE), key=lambda r: r.urn)
+    service_urns = {s.urn for s in services}
+    components = sorted((r for r in plan.resources if not r.custom and r.parent in service_urns),
+                        key=lambda r: r.urn)
+    component_urns = {c.urn for c in components}
+
+    def owner(urn: str | None) -> str | None:
+        """The component (a service's direct child) a resource belongs to; nested components fold into it."""
+        while urn and urn not in component_urns:
+            urn = by_urn[urn].parent if urn in by_urn else None
+        return urn
+
+    counts = Counter(owner(r.urn) for r in plan.resources if r.custom)
+    ids = {c.urn: node_id("cmp", c.name, c.urn) for c in components}
+    lines = [f"flowchart {direction}"]
+    for service in services:
+        lines.append(f'  subgraph {node_id("svc", service.name, service.urn)}["{escape(service.name)} · '
+                     f'{escape(_short_type(service.type))}"]')
+        for component in (c for c in components if c.parent == service.urn):
+            count = counts[component.urn]
+            lines.append(f'    {ids[component.urn]}["{escape(component.name)}<br/>{escape(_short_type(component.type))}'
+                         f' · {count} resource{"" if count == 1 else "s"}"]')
+        lines.append("  end")
+    edges = sorted({(ids[source], ids[target]) for resource in plan.resources
+                    for source in [owner(resource.urn)] if source
+                    for target in map(owner, resource.dependencies) if target and target != source})
+    lines += [f"  {source} --> {target}" for source, target in edges]
+    return "\n".join(lines) + "\n"
 
 
 class _Diagram:
@@ -276,7 +316,22 @@ def _short_type(type_token: str) -> str:
 
 def services_in(mermaid_text: str) -> list[str]:
     """Ids of the service nodes in a diagram (for tests and the CLI's summary)."""
-    return re.findall(r"^\s+(svc_\w+)\{\{", mermaid_text, flags=re.MULTILINE)
+    return re.findall(r"^\s+(?:subgraph )?(svc_\w+)(?:\{\{|\[)", mermaid_text, flags=re.MULTILINE)
 
 
-__all__ = ["escape", "mermaid", "node_id", "services_in"]
+LEVELS = {"component": component_mermaid, "resource": mermaid}
+"""``plan --diagram-level``: what each level draws."""
+
+FORMATS = {".md": "Markdown with a Mermaid diagram", ".mmd": "Mermaid text"}
+"""``plan --diagram`` file extensions and what each holds."""
+
+
+def document(plan: Plan, suffix: str, level: str = "component") -> str:
+    """The diagram file's text for the extension ``suffix`` (one of :data:`FORMATS`)."""
+    chart = LEVELS[level](plan)
+    if suffix == ".mmd":
+        return chart
+    return f"# {plan.project} / {plan.stack}\n\n```mermaid\n{chart}```\n"
+
+
+__all__ = ["FORMATS", "LEVELS", "component_mermaid", "document", "escape", "mermaid", "node_id", "services_in"]

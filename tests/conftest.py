@@ -1,9 +1,12 @@
-"""Fixtures every test gets."""
+"""Fixtures the whole suite shares: a pinned calendar day, and each stack planned once per test process
+(a plan takes seconds)."""
 
 from datetime import date
 
 import pytest
 
+from genai_infra import planning
+from genai_infra.mockcloud import Plan
 from policies.rules import lifecycle
 
 PINNED_TODAY = date(2026, 12, 1)
@@ -15,3 +18,12 @@ PINNED_TODAY = date(2026, 12, 1)
 def pinned_today(monkeypatch):
     monkeypatch.setattr(lifecycle, "today", lambda: PINNED_TODAY)
     return PINNED_TODAY
+
+
+@pytest.fixture(scope="session")
+def stack_plans() -> dict[str, Plan]:
+    """Every stack file's plan, by stack name: a new stack is covered without editing a test.
+
+    Shared read-only: a test that needs a changed stack plans its own copy."""
+    root = planning.project_dir()
+    return {stack: planning.plan_stack(stack, root) for stack in planning.stack_names(root)}

@@ -9,11 +9,12 @@ from genai_infra.aws_ops.backend import (
 )
 from genai_infra.aws_ops.errors import OpsError, guarded
 from genai_infra.aws_ops.session import AwsSession, add_timeout_argument
+from genai_infra.commands import SUMMARIES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "bootstrap", help="create the S3 state bucket and KMS key for Pulumi (idempotent)", description=__doc__,
+        "bootstrap", help=SUMMARIES["bootstrap"], description=__doc__,
         epilog="Re-running is safe: settings that already match are reported 'exists, ok'; weaker ones are "
                "hardened, stricter ones are kept. See docs/runbook.md.")
     parser.add_argument("--bucket", required=True, help="state bucket name (globally unique)")

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from genai_infra import planning
+from genai_infra.commands import SUMMARIES
 from genai_infra.mockcloud import Plan, RecordedResource
 from stacks.config import ConfigError, EnvConfig
 
@@ -32,7 +33,7 @@ _STACK_ROOT = "pulumi:pulumi:Stack"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("first-deploy", help="print the script of a new environment's first deploy",
+    parser = subparsers.add_parser("first-deploy", help=SUMMARIES["first-deploy"],
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("stack", metavar="ENV", help="stack name (stacks/Pulumi.<ENV>.yaml)")
     parser.add_argument("--deploy-role-arn", required=True,

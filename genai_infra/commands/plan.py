@@ -5,6 +5,10 @@ Exit codes: 0 planned and clean; 2 a config value is wrong; 3 a mandatory policy
 planned is reported, and the worst code wins, worst first: 2 (a stack could not even be planned),
 3, then 4 (policies matter more than money).
 
+Every report ends with one verdict line per stack (``PASS dev: 0 mandatory, 18 advisory, $197/month of
+$550``, ``FAIL prod: 2 mandatory (rule-a, rule-b), ...``, ``ERROR staging: not planned (exit 2)...``), and
+several stacks end with a table of them.
+
 Each error is one line on stderr (``error: <stack>: <file>: <key> = <value> ...: <fix>``); the program's
 warnings follow the errors, never precede them.
 """
@@ -14,29 +18,34 @@ import json
 import os
 import sys
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 
-from genai_infra import cost, planning, policy_check, report
+from genai_infra import cost, diagram, junit, planning, policy_check, report, sarif, verdict
 from genai_infra.atomic import write_text_atomic
-from genai_infra.diagram import mermaid
+from genai_infra.commands import SUMMARIES
+from genai_infra.diagram import FORMATS
 from genai_infra.mockcloud import Plan
+from genai_infra.verdict import EXIT_CONFIG, Verdict
 from stacks.config import ConfigError
-
-EXIT_CONFIG = 2
-EXIT_POLICY = 3
-EXIT_OVER_BUDGET = 4
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("plan", help="plan stacks offline (no cloud account, no Pulumi CLI)",
+    parser = subparsers.add_parser("plan", help=SUMMARIES["plan"],
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("stacks", nargs="*", metavar="ENV", help="stack names (stacks/Pulumi.<ENV>.yaml)")
     parser.add_argument("--all", action="store_true", help="plan every stacks/Pulumi.*.yaml (the CI gate)")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--format", choices=("text", "json", "sarif", "junit"), default="text",
+                        help="text (ends with a verdict line per stack), json, sarif (SARIF 2.1.0 for code "
+                             "scanning) or junit (JUnit XML)")
     parser.add_argument("--diagram", type=Path, metavar="FILE.md",
-                        help="write a Mermaid diagram of the stack (FILE-<env>.md when planning several)")
+                        help="write a diagram of the stack, its format chosen by the extension: .md (Markdown with "
+                             "a Mermaid diagram) or .mmd (Mermaid text); FILE-<env>.md when planning several")
+    parser.add_argument("--diagram-level", choices=("component", "resource"), default="component",
+                        help="component (default): components per service and their dependencies; resource: also "
+                             "the resources that matter, with traffic and containment")
     parser.add_argument("--project-dir", type=Path, default=None, help="checkout holding Pulumi.yaml (default: cwd)")
     parser.set_defaults(func=run)
 
@@ -54,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         _error(str(error))
         return EXIT_CONFIG
 
-    documents, failed, exit_codes, notes = [], [], [], []
+    results: list[StackResult] = []
+    notes: list[str] = []
     for name in names:
         collected: list[str] = []
         try:
@@ -67,32 +77,59 @@ def run(args: argparse.Namespace) -> int:
             settings = planning.stack_settings(name, root)
         except ConfigError as error:
             _error(f"{name}: {error}")
-            failed.append({"stack": name, "exit_code": EXIT_CONFIG, "error": str(error)})
-            exit_codes.append(EXIT_CONFIG)
+            results.append(StackResult(verdict.not_planned(name), error=str(error)))
             notes += [f"{name}: {line}" for line in collected]
+            if args.format == "text":
+                console.print(results[-1].verdict.line(), markup=False, highlight=False, soft_wrap=True)
             continue
         notes += [f"{name}: {line}" for line in collected]
         policies = policy_check.evaluate(plan, settings.tier, policy_check.load_config(settings.tier))
         estimate = cost.estimate(plan, settings.monthly_budget_usd + settings.gcp_monthly_budget_usd)
-        documents.append({**plan.to_json(), "policies": policies.to_json(), "cost": estimate.to_json()})
+        result = StackResult(verdict.planned(name, policies, estimate), plan, policies, estimate)
+        results.append(result)
         if args.format == "text":
             report.render(plan, console)
             console.print(policy_check.render_text(policies), markup=False, highlight=False, soft_wrap=True)
             console.print(cost.rich_report(estimate))
+            console.print(result.verdict.line(), markup=False, highlight=False, soft_wrap=True)
         if args.diagram:
-            _write_diagram(plan, args.diagram, several=len(names) > 1)
-        exit_codes.append(EXIT_POLICY if policies.mandatory_violations
-                          else EXIT_OVER_BUDGET if estimate.over_budget else 0)
+            _write_diagram(plan, args.diagram, args.diagram_level, several=len(names) > 1)
 
-    if args.format == "json":
-        if args.all or len(names) > 1:
+    several = args.all or len(names) > 1
+    verdicts = [result.verdict for result in results]
+    if args.format == "text" and several:
+        console.print(verdict.table(verdicts))
+    elif args.format == "json":
+        documents = [result.document() for result in results if result.plan]
+        failed = [{"stack": r.verdict.stack, "exit_code": r.verdict.exit_code, "error": r.error}
+                  for r in results if not r.plan]
+        if several:
             sys.stdout.write(json.dumps({"stacks": documents, "errors": failed}, indent=2) + "\n")
         elif documents:
             sys.stdout.write(json.dumps(documents[0], indent=2) + "\n")
+    elif args.format == "sarif":
+        planned = [(result.plan, result.policies) for result in results if result.plan]
+        sys.stdout.write(json.dumps(sarif.document(planned, root), indent=2) + "\n")
+    elif args.format == "junit":
+        sys.stdout.write(junit.document((r.verdict, r.policies, r.error) for r in results))
     for note in notes:
         sys.stderr.write(f"warning: {note}\n")
-    failures = [code for code in exit_codes if code]
-    return min(failures) if failures else 0
+    return verdict.worst_exit_code(verdicts)
+
+
+@dataclass
+class StackResult:
+    """One stack's outcome: its verdict and, when it could be planned, the plan, policies and cost."""
+
+    verdict: Verdict
+    plan: Plan | None = None
+    policies: policy_check.PolicyReport | None = None
+    estimate: cost.CostEstimate | None = None
+    error: str | None = None
+
+    def document(self) -> dict:
+        return {**self.plan.to_json(), "policies": self.policies.to_json(), "cost": self.estimate.to_json(),
+                "verdict": self.verdict.to_json()}
 
 
 def _error(line: str) -> None:
@@ -106,13 +143,17 @@ def _check_writable(path: Path) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ConfigError(f"--diagram {path}: the folder {folder} does not exist: create it or write elsewhere.")
+    if path.suffix not in FORMATS:
+        known = " or ".join(f"{suffix} ({what})" for suffix, what in FORMATS.items())
+        raise ConfigError(f"--diagram {path}: cannot write a {path.suffix or 'file without an extension'}: "
+                          f"name a {known} file.")
     if path.is_dir():
         raise ConfigError(f"--diagram {path}: is a folder: name a file, e.g. {path / 'stack.md'}.")
     if not os.access(folder, os.W_OK):
         raise ConfigError(f"--diagram {path}: the folder {folder} is not writable: write elsewhere.")
 
 
-def _write_diagram(plan: Plan, path: Path, several: bool) -> None:
+def _write_diagram(plan: Plan, path: Path, level: str, several: bool) -> None:
     if several:
         path = path.with_name(f"{path.stem}-{plan.stack}{path.suffix}")
-    write_text_atomic(path, f"# {plan.project} / {plan.stack}\n\n```mermaid\n{mermaid(plan)}```\n")
+    write_text_atomic(path, diagram.document(plan, path.suffix, level))

@@ -19,6 +19,7 @@ from genai_infra.aws_ops import output_keys
 from genai_infra.aws_ops.checks import Check, load_outputs, run_checks
 from genai_infra.aws_ops.errors import guarded
 from genai_infra.aws_ops.session import AwsSession, add_timeout_argument
+from genai_infra.commands import SUMMARIES
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 EXIT_UNHEALTHY = 1
@@ -26,7 +27,7 @@ EXIT_UNHEALTHY = 1
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "verify", help="check a deployed environment (database, buckets, queues, targets, budgets, alarms)",
+        "verify", help=SUMMARIES["verify"],
         description=__doc__, epilog=f"Reads the outputs {', '.join(output_keys.ALL)}.")
     parser.add_argument("env", choices=ENVIRONMENTS, help="stack name (prod also requires deletion protection)")
     parser.add_argument("--outputs", required=True, type=Path, metavar="FILE",

@@ -24,6 +24,8 @@ class RecordedResource:
     """A multi-language component (e.g. ``eks:index:Cluster``): its children are not visible offline."""
     outputs: dict[str, Any] = field(default_factory=dict)
     """State the mocks returned (inputs plus computed ids, ARNs, endpoints)."""
+    source: tuple[str, int] | None = None
+    """File and line of the code that created it, as the SDK sends it to the engine (``sourcePosition``)."""
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -3,6 +3,7 @@
 import contextvars
 import logging
 import math
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -62,6 +63,7 @@ class RecordingMonitor(MockMonitor):
                 id=response.id or None,
                 remote=request.remote,
                 outputs=registered.state if registered else {},
+                source=_source(request),
             )
         )
         return response
@@ -118,6 +120,14 @@ def run_under_mocks(
         return Plan(project=project, stack=stack, resources=resources, outputs=monitor.stack_outputs)
 
     return contextvars.copy_context().run(run)
+
+
+def _source(request) -> tuple[str, int] | None:
+    """The creating code's file and line from the request's ``sourcePosition`` (a ``file://`` URI)."""
+    position = request.sourcePosition
+    if not position.uri.startswith("file://"):
+        return None
+    return urllib.parse.unquote(urllib.parse.urlparse(position.uri).path), position.line
 
 
 class _Collect(logging.Handler):

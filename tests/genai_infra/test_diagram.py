@@ -3,7 +3,7 @@
 import random
 import re
 
-from genai_infra.diagram import escape, mermaid, node_id, services_in
+from genai_infra.diagram import FORMATS, component_mermaid, document, escape, mermaid, node_id, services_in
 from genai_infra.mockcloud import Plan, RecordedResource
 
 STACK = "urn:pulumi:dev::genai-platform::pulumi:pulumi:Stack::genai-platform-dev"
@@ -154,3 +154,41 @@ def test_real_vpc_plan_renders_its_subnet_tiers():
     assert "VPC<br/>net-vpc<br/>10.10.0.0/16 · 9 subnets (3 isolated, 3 private, 3 public)" in nodes.values()
     assert "NAT gateway x3" in nodes.values()
     assert len(services_in(mermaid(plan))) == 1
+
+
+def two_services() -> list[RecordedResource]:
+    platform_ = res("genai:service:Platform", "platform", custom=False)
+    network = res("genai:aws:Vpc", "network", parent=platform_.urn, custom=False)
+    subnet = res("aws:ec2/subnet:Subnet", "network-private-a", parent=network.urn)
+    rag = res("genai:service:Rag", "rag", custom=False)
+    database = res("genai:aws:PostgresDatabase", "rag-db", parent=rag.urn, custom=False)
+    provisioner = res("genai:aws:WorkloadRole", "rag-db-provisioner", parent=database.urn, custom=False)
+    role = res("aws:iam/role:Role", "rag-db-provisioner-role", parent=provisioner.urn)
+    instance = res("aws:rds/instance:Instance", "rag-db", parent=database.urn, deps=[subnet.urn, role.urn])
+    api = res("genai:k8s:KubeService", "rag-api", parent=rag.urn, custom=False)
+    deployment = res("kubernetes:apps/v1:Deployment", "rag-api", parent=api.urn, deps=[instance.urn, role.urn])
+    return [platform_, network, subnet, rag, database, provisioner, role, instance, api, deployment]
+
+
+def test_component_level_groups_components_by_service_with_edges_between_components_only():
+    text = component_mermaid(plan_of(two_services()))
+    lines = text.splitlines()
+    assert lines[0] == "flowchart LR"
+    subgraphs = [line.strip() for line in lines if line.strip().startswith("subgraph ")]
+    assert [s.split('["')[1] for s in subgraphs] == ['platform · Platform"]', 'rag · Rag"]']
+    components = re.findall(r'^    (cmp_\w+)\["([^"]*)"\]$', text, flags=re.MULTILINE)
+    labels = {label.split("<br/>")[0]: node for node, label in components}
+    # the provisioner is a component of the database: folded into it, its role counted there
+    assert sorted(labels) == ["network", "rag-api", "rag-db"]
+    assert "rag-db<br/>PostgresDatabase · 2 resources" in text and "network<br/>Vpc · 1 resource\"" in text
+    edges = re.findall(r"^  (\w+) --> (\w+)$", text, flags=re.MULTILINE)
+    assert sorted(edges) == sorted([(labels["rag-db"], labels["network"]), (labels["rag-api"], labels["rag-db"])])
+    assert not [line for line in lines if line.startswith("  res_") or "-.->" in line or "==>" in line]
+    assert services_in(text) == [s.split("[")[0].split()[1] for s in subgraphs]
+
+
+def test_the_diagram_file_format_follows_the_extension():
+    plan = plan_of(two_services())
+    assert document(plan, ".mmd") == component_mermaid(plan)
+    assert document(plan, ".md", "resource") == f"# genai-platform / dev\n\n```mermaid\n{mermaid(plan)}```\n"
+    assert set(FORMATS) == {".md", ".mmd"}

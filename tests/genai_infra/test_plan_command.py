@@ -77,7 +77,7 @@ def test_bad_config_exits_2_with_one_line_and_no_traceback(project):
     assert result.returncode == 2
     assert result.stderr == ("error: dev: stacks/Pulumi.dev.yaml: genai-platform:azCount = 'seven' is invalid: "
                              "use a whole number.\n")
-    assert result.stdout == ""
+    assert result.stdout == "ERROR dev: not planned (exit 2): the error is on stderr\n"  # the verdict, on stdout
 
 
 def test_unknown_stack_and_broken_yaml(project, capsys):
@@ -121,6 +121,11 @@ def test_an_estimate_over_budget_exits_4(project, capsys):
     assert document["cost"]["budget"] == 150  # AWS 100 + GCP 50
     assert document["cost"]["monthly"] > 150
     assert not [v for v in document["policies"]["violations"] if v["enforcement"] == "mandatory"]
+    advisory = len(document["policies"]["violations"])
+    monthly = document["cost"]["monthly"]
+    assert document["verdict"] == {
+        "status": "FAIL", "exit_code": 4, "mandatory": [], "advisory": advisory, "monthly": monthly, "budget": 150,
+        "line": f"FAIL dev: 0 mandatory, {advisory} advisory, ${monthly:,.0f}/month OVER $150"}
 
 
 def test_plan_all_reports_every_stack_it_could_plan_and_exits_with_the_worst_code(project, capsys):
@@ -181,7 +186,8 @@ def test_the_mocks_refuse_two_resources_with_one_urn_as_the_engine_does():
 
 @pytest.mark.parametrize(("argv", "line"), [
     (["plan", "dev", "--format", "xml"], "error: genai-infra plan: argument --format: invalid choice: 'xml' (choose "
-                                         "from 'text', 'json'): see genai-infra plan --help"),
+                                         "from 'text', 'json', 'sarif', 'junit'): see genai-infra plan "
+                                         "--help"),
     ([], "error: genai-infra: the following arguments are required: command: see genai-infra --help"),
     (["verify", "qa", "--outputs", "o.json"], "error: genai-infra verify: argument env: invalid choice: 'qa' (choose "
                                               "from 'dev', 'staging', 'prod'): see genai-infra verify --help"),
@@ -201,3 +207,12 @@ def test_a_huge_argument_is_echoed_cut_short(capsys):
         main(["plan", "dev", "--format", "x" * 100_000])
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and len(err) < 500 and "... (" in err
+
+
+@pytest.mark.parametrize("name", ["dev.png", "dev"])
+def test_a_diagram_extension_that_is_not_a_diagram_format_is_refused_before_planning(tmp_path, capsys, name):
+    assert main(["plan", "no-such-stack", "--project-dir", str(ROOT), "--diagram", str(tmp_path / name)]) == 2
+    what = ".png" if name.endswith(".png") else "file without an extension"
+    assert capsys.readouterr().err == (f"error: --diagram {tmp_path / name}: cannot write a {what}: name a .md "
+                                       "(Markdown with a Mermaid diagram) or .mmd (Mermaid text) file.\n")
+    assert not (tmp_path / name).exists()

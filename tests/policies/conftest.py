@@ -18,8 +18,6 @@ import pytest
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2_grpc, engine_pb2_grpc
 
-from genai_infra import planning
-from genai_infra.mockcloud import Plan
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
 STARTUP_SECONDS = 60  # the pack imports every rule module; a loaded CI machine is slow
@@ -92,13 +90,6 @@ class ServedPack:
         self.process.terminate()
         self.process.wait(timeout=10)
         self._engine_server.stop(0)
-
-
-@pytest.fixture(scope="session")
-def stack_plans() -> dict[str, Plan]:
-    """Every stack file's plan, by stack name: a new stack is covered without editing a test."""
-    root = planning.project_dir()
-    return {stack: planning.plan_stack(stack, root) for stack in planning.stack_names(root)}
 
 
 @pytest.fixture(scope="session")

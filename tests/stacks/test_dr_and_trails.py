@@ -28,9 +28,8 @@ def settings_for(tier: str, **overrides: str):
 
 
 @pytest.fixture(scope="module")
-def plans() -> dict[str, Plan]:
-    root = planning.project_dir()
-    return {stack: planning.plan_stack(stack, root) for stack in ("dev", "staging", "prod")}
+def plans(stack_plans) -> dict[str, Plan]:
+    return stack_plans
 
 
 def bucket_name(plan: Plan, component: str) -> str:

@@ -29,9 +29,8 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 
 
 @pytest.fixture(scope="module")
-def plans() -> dict[str, Plan]:
-    root = planning.project_dir()
-    return {stack: planning.plan_stack(stack, root) for stack in STACKS}
+def plans(stack_plans) -> dict[str, Plan]:
+    return {stack: stack_plans[stack] for stack in STACKS}
 
 
 def env_of(deployment) -> dict[str, str]:

@@ -109,8 +109,8 @@ def test_slo_settings_are_typed_and_checked():
 # ----------------------------------------------------------------------------------------------- the stacks
 
 @pytest.fixture(scope="module")
-def plans():
-    return {stack: planning.plan_stack(stack, ROOT) for stack in ("dev", "prod")}
+def plans(stack_plans):
+    return stack_plans
 
 
 def env_of(plan, deployment: str) -> dict[str, str]:

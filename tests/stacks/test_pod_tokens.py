@@ -2,15 +2,13 @@
 
 import pytest
 
-from genai_infra import planning
-
 SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
 IRSA = "eks.amazonaws.com/role-arn"
 
 
 @pytest.fixture(scope="module")
-def prod():
-    return planning.plan_stack("prod", planning.project_dir())
+def prod(stack_plans):
+    return stack_plans["prod"]
 
 
 def pod_specs(plan):

@@ -23,9 +23,8 @@ BACKUP_REPLICATION = "aws:rds/instanceAutomatedBackupsReplication:InstanceAutoma
 
 
 @pytest.fixture(scope="session")
-def plans() -> dict[str, Plan]:
-    root = planning.project_dir()
-    return {stack: planning.plan_stack(stack, root) for stack in STACKS}
+def plans(stack_plans) -> dict[str, Plan]:
+    return {stack: stack_plans[stack] for stack in STACKS}
 
 
 def test_every_stack_file_is_planned():
