@@ -38,7 +38,8 @@ def test_every_action_is_pinned_to_a_full_commit_with_its_version():
     external = [(ref, comment) for ref, comment in uses if not ref.startswith("./")]
     assert external
     for ref, comment in external:
-        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), ref
+        # owner/repo[/path-to-action]@<40-hex commit> (codeql-action/upload-sarif lives in a sub-folder)
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+(/[\w.-]+)*@[0-9a-f]{40}", ref), ref
         assert re.fullmatch(r" # v\d+\.\d+\.\d+", comment), (ref, comment)
 
 
