@@ -15,15 +15,14 @@ from typing import Any
 from components.aws import karpenter_crds
 from components.k8s import keda_crds
 
-_SCHEMA_SOURCES = {kind: source for source in (karpenter_crds, keda_crds) for kind in source.CRD_FILES}
-CRD_FILES = {kind: source.CRD_FILES[kind] for kind, source in _SCHEMA_SOURCES.items()}
+_SCHEMA_SOURCES = {kind: source.CRDS for source in (karpenter_crds, keda_crds) for kind in source.CRDS.files}
 
-VENDORED_KINDS = tuple(CRD_FILES)
+VENDORED_KINDS = tuple(_SCHEMA_SOURCES)
 """``<apiVersion>/<kind>`` of every custom resource with a vendored schema."""
 
 
 def has_vendored_schema(manifest: dict[str, Any]) -> bool:
-    return f"{manifest.get('apiVersion')}/{manifest.get('kind')}" in CRD_FILES
+    return f"{manifest.get('apiVersion')}/{manifest.get('kind')}" in _SCHEMA_SOURCES
 
 
 def validate_custom_resource(manifest: dict[str, Any]) -> str | None:

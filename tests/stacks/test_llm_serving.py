@@ -6,7 +6,7 @@ import json
 import pytest
 
 from components.gcp.cloud_run import GPU_REGIONS
-from components.k8s.keda_crds import CRD_VERSION
+from components.k8s.keda_crds import CRDS
 from components.k8s.vllm_server import VLLM_IMAGE
 from genai_infra import cost, planning
 from genai_infra.cost.prices import load_prices
@@ -211,7 +211,7 @@ def test_keda_scales_the_worker_on_queue_depth_to_zero_as_its_own_least_privileg
     plan = plans[stack]
     release = next(r for r in plan.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["name"] == "keda")
     assert (release.inputs["chart"], release.inputs["version"], release.inputs["repositoryOpts"],
-            release.inputs["namespace"]) == ("keda", CRD_VERSION, {"repo": "https://kedacore.github.io/charts"}, "keda")
+            release.inputs["namespace"]) == ("keda", CRDS.version, {"repo": "https://kedacore.github.io/charts"}, "keda")
     operator = plan.named(f"{stack}-keda-operator", ROLE)
     assert release.inputs["values"]["podIdentity"]["aws"]["irsa"] == {"enabled": True, "roleArn": operator.outputs["arn"]}
     trust = statements(operator.inputs["assumeRolePolicy"])[0]["Condition"]["StringEquals"]

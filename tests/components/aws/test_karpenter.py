@@ -13,7 +13,7 @@ from components.aws.cluster_addons import is_read_action
 from components.aws.eks import EksCluster, EksClusterArgs
 from components.aws.karpenter import (INTERRUPTION_EVENTS, KARPENTER_CHART, KARPENTER_VERSION, Karpenter,
                                       KarpenterArgs, upstream_controller_policies)
-from components.aws.karpenter_crds import CRD_FILES, CRD_SHA256, CRD_VERSION, crd_text
+from components.aws.karpenter_crds import CRDS
 from genai_infra.mockcloud import ACCOUNT_ID, run_under_mocks
 
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -54,10 +54,10 @@ def test_children_exact_types_and_counts(plan):
 
 
 def test_vendored_files_are_upstream_unmodified():
-    for file_name, digest in CRD_SHA256.items():
-        assert hashlib.sha256(crd_text(file_name).encode()).hexdigest() == digest
-    assert set(CRD_FILES.values()) == set(CRD_SHA256)
-    assert CRD_VERSION == KARPENTER_VERSION == "1.14.1"
+    for file_name, digest in CRDS.sha256.items():
+        assert hashlib.sha256(CRDS.text(file_name).encode()).hexdigest() == digest
+    assert set(CRDS.files.values()) == set(CRDS.sha256)
+    assert CRDS.version == KARPENTER_VERSION == "1.14.1"
     template = resources.files("components.aws.iam_policies").joinpath("karpenter_cloudformation.yaml").read_text()
     assert 'Description: Resources used by https://github.com/aws/karpenter' in template
     assert set(upstream_controller_policies()) == {"NodeLifecyclePolicy", "IAMIntegrationPolicy", "EKSIntegrationPolicy",

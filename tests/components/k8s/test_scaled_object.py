@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from components.k8s.keda_crds import CRD_FILES, CRD_SHA256, CRD_VERSION, crd_text
+from components.k8s.keda_crds import CRDS
 from components.k8s.scaled_object import (ScaledObject, ScaledObjectArgs, cpu_trigger, cron_trigger,
                                           prometheus_trigger, sqs_queue_trigger)
 from genai_infra.crd_schema import validate_custom_resource
@@ -23,9 +23,9 @@ def plan_scaled(**overrides):
 
 
 def test_vendored_crds_are_upstreams_files_at_the_pinned_release():
-    assert CRD_VERSION == "2.20.2"
-    for file_name in CRD_FILES.values():
-        assert hashlib.sha256(crd_text(file_name).encode()).hexdigest() == CRD_SHA256[file_name]
+    assert CRDS.version == "2.20.2"
+    for file_name in CRDS.files.values():
+        assert hashlib.sha256(CRDS.text(file_name).encode()).hexdigest() == CRDS.sha256[file_name]
 
 
 def test_queue_scaling_to_zero_as_the_keda_operator_is_schema_valid():
