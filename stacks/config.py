@@ -193,9 +193,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ragLlmMaxReplicas", "integer", "Most vLLM replicas (KEDA's ceiling).",
             {"dev": 1, "staging": 2, "prod": 4}, _between(1, 64)),
     Setting("ragLlmAwakeHours", "array",
-            "With ragLlmMinReplicas 0: cron start, cron end and time zone of the window one vLLM replica runs.",
-            ["0 8 * * 1-5", "0 19 * * 1-5", "UTC"],
-            lambda value: None if len(value) == 3 else "use [<cron start>, <cron end>, <IANA time zone>]"),
+            "With ragLlmMinReplicas 0: cron start, cron end and time zone of a window one vLLM replica runs; empty: "
+            "none (the GPU idles at zero until woken by hand; a window's GPU hours are not in the estimate).",
+            {"dev": [], "staging": ["0 8 * * 1-5", "0 19 * * 1-5", "UTC"], "prod": ["0 8 * * 1-5", "0 19 * * 1-5", "UTC"]},
+            lambda value: None if len(value) in (0, 3)
+            else "use [<cron start>, <cron end>, <IANA time zone>], or [] for no window"),
     # Data
     Setting("postgresInstanceClass", "string", "RDS instance class of the Postgres databases.",
             {"dev": "db.t4g.micro", "staging": "db.t4g.medium", "prod": "db.r7g.large"},

@@ -187,7 +187,7 @@ class RagService(pulumi.ComponentResource):
                 LLM_WAITING_PER_REPLICA, settings.aws_region)]
         else:
             triggers = [cpu_trigger(LLM_CPU_TARGET_PERCENT)]
-        if settings.rag_llm_min_replicas == 0:
+        if settings.rag_llm_min_replicas == 0 and settings.rag_llm_awake_hours:
             start, end, timezone = settings.rag_llm_awake_hours
             triggers.append(cron_trigger(start, end, timezone, replicas=1))
         ScaledObject(name, ScaledObjectArgs(

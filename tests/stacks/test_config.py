@@ -62,7 +62,7 @@ def test_overrides_are_parsed_from_engine_strings():
                                      "genai-platform:chatModelMinInstances or raise genai-platform:chatModelMaxInstances."),
     ({"ragLlmAwakeHours": '["0 8 * * 1-5"]'}, "stacks/Pulumi.dev.yaml: genai-platform:ragLlmAwakeHours = "
                                               '["0 8 * * 1-5"] is invalid: use [<cron start>, <cron end>, '
-                                              "<IANA time zone>]."),
+                                              "<IANA time zone>], or [] for no window."),
     ({"azcount": "3"}, "stacks/Pulumi.dev.yaml: genai-platform:azcount = '3' is invalid: unknown key; remove it or fix "
                        "the name (did you mean genai-platform:azCount?)."),
     ({"interfaceEndpoints": "sts"}, "stacks/Pulumi.dev.yaml: genai-platform:interfaceEndpoints = 'sts' is invalid: use "

@@ -184,8 +184,9 @@ def test_uploads_under_incoming_reach_the_ingest_queue_and_only_from_the_documen
 # ------------------------------------------------------------------------------------------------------------ KEDA
 
 
-@pytest.mark.parametrize(("stack", "idles"), [("dev", True), ("staging", True), ("prod", False)])
-def test_keda_scales_vllm_on_its_waiting_requests_in_the_environments_prometheus(plans, stack, idles):
+@pytest.mark.parametrize(("stack", "idles", "window"), [("dev", True, False), ("staging", True, True),
+                                                     ("prod", False, False)])
+def test_keda_scales_vllm_on_its_waiting_requests_in_the_environments_prometheus(plans, stack, idles, window):
     plan = plans[stack]
     spec = plan.named(f"{stack}-rag-llm-scaled-object", SCALED_OBJECT).inputs["spec"]
     workspace = plan.one("aws:amp/workspace:Workspace")
@@ -197,10 +198,10 @@ def test_keda_scales_vllm_on_its_waiting_requests_in_the_environments_prometheus
     # SigV4 with the KEDA operator's own role.
     auth = plan.named(f"{stack}-rag-llm-auth", TRIGGER_AUTH).inputs["spec"]
     assert auth == {"podIdentity": {"provider": "aws", "identityOwner": "keda"}}
-    # No pods, no metric: outside prod the awake-hours window wakes one replica.
+    # No pods, no metric: staging's awake-hours window wakes one replica; dev's GPU stays at zero until woken.
     assert spec["minReplicaCount"] == (0 if idles else 1)
-    assert [t["type"] for t in spec["triggers"][1:]] == (["cron"] if idles else [])
-    if idles:
+    assert [t["type"] for t in spec["triggers"][1:]] == (["cron"] if window else [])
+    if window:
         assert spec["triggers"][1]["metadata"] == {"timezone": "UTC", "start": "0 8 * * 1-5", "end": "0 19 * * 1-5",
                                                    "desiredReplicas": "1"}
 

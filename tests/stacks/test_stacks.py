@@ -160,8 +160,9 @@ def test_api_replicas_and_disruption_budgets(plans, stack, replicas, pdb_min):
     assert pdbs.get(f"{stack}-rag-api-pdb") == pdb_min
 
 
-@pytest.mark.parametrize(("stack", "idles"), [("dev", True), ("staging", True), ("prod", False)])
-def test_the_llm_idles_at_zero_outside_prod_and_keda_owns_its_count(plans, stack, idles):
+@pytest.mark.parametrize(("stack", "idles", "window"), [("dev", True, False), ("staging", True, True),
+                                                     ("prod", False, False)])
+def test_the_llm_idles_at_zero_outside_prod_and_keda_owns_its_count(plans, stack, idles, window):
     plan = plans[stack]
     deployment = plan.named(f"{stack}-rag-llm-deployment", "kubernetes:apps/v1:Deployment")
     container = deployment.inputs["spec"]["template"]["spec"]["containers"][0]
@@ -172,8 +173,8 @@ def test_the_llm_idles_at_zero_outside_prod_and_keda_owns_its_count(plans, stack
     assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": f"{stack}-rag-llm"}
     assert spec["minReplicaCount"] == (0 if idles else 1)
     types = [trigger["type"] for trigger in spec["triggers"]]
-    # vLLM's waiting requests in Prometheus; the awake-hours window is what wakes it from zero.
-    assert types == (["prometheus", "cron"] if idles else ["prometheus"])
+    # vLLM's waiting requests in Prometheus; staging's awake-hours window is what wakes it from zero.
+    assert types == (["prometheus", "cron"] if window else ["prometheus"])
 
 
 # Buckets: documents, artifacts, LB logs, model weights; from staging on the access-log bucket; in prod
