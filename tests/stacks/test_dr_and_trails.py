@@ -27,10 +27,6 @@ def settings_for(tier: str, **overrides: str):
                 tier, f"stacks/Pulumi.{tier}.yaml")
 
 
-@pytest.fixture(scope="module")
-def plans(stack_plans) -> dict[str, Plan]:
-    return stack_plans
-
 
 def bucket_name(plan: Plan, component: str) -> str:
     return plan.named(f"{component}-bucket", BUCKET).outputs["bucket"]

@@ -28,10 +28,6 @@ ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 
 
-@pytest.fixture(scope="module")
-def plans(stack_plans) -> dict[str, Plan]:
-    return {stack: stack_plans[stack] for stack in STACKS}
-
 
 def env_of(deployment) -> dict[str, str]:
     container = deployment.inputs["spec"]["template"]["spec"]["containers"][0]

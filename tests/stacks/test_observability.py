@@ -108,10 +108,6 @@ def test_slo_settings_are_typed_and_checked():
 
 # ----------------------------------------------------------------------------------------------- the stacks
 
-@pytest.fixture(scope="module")
-def plans(stack_plans):
-    return stack_plans
-
 
 def env_of(plan, deployment: str) -> dict[str, str]:
     container = plan.named(deployment, "kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"][

@@ -22,10 +22,6 @@ SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
 BACKUP_REPLICATION = "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"
 
 
-@pytest.fixture(scope="session")
-def plans(stack_plans) -> dict[str, Plan]:
-    return {stack: stack_plans[stack] for stack in STACKS}
-
 
 def test_every_stack_file_is_planned():
     assert tuple(sorted(planning.stack_names(planning.project_dir()))) == tuple(sorted(STACKS))
