@@ -49,23 +49,29 @@ class Gates:
 
 @dataclass(frozen=True)
 class Choices:
-    """The command line's choices for another team's project (each ``None`` when not given)."""
+    """The command line's choices (each ``None`` when not given); a policy config file is read (and refused) before
+    any stack is planned."""
 
     tier: str | None = None
-    policy_config: Path | None = None
+    policy_config: tuple[dict[str, Any], str] | None = None
+    """The ``--policy-config`` document and how the report names it."""
     budget_key: str | None = None
+
+    @classmethod
+    def read(cls, tier: str | None, policy_config: Path | None, budget_key: str | None) -> "Choices":
+        return cls(tier, read_policy_config(policy_config) if policy_config else None, budget_key)
 
     def refuse_for_platform(self) -> None:
         given = [flag for flag, value in (("--tier", self.tier), ("--budget-key", self.budget_key)) if value]
         if given:
-            raise ConfigError(f"{' and '.join(given)} are for another team's project: the platform's stacks take "
+            raise ConfigError(f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} for another team's project: the platform's stacks take "
                               "their tier and budget from genai-platform:tier and monthlyBudgetUsd in the stack file.")
 
 
 def platform_gates(settings: EnvConfig, choices: Choices) -> Gates:
     """The platform's stacks: their tier's shipped config (or ``--policy-config``), both clouds' budgets."""
     choices.refuse_for_platform()
-    config, levels = _policy_file(choices.policy_config) if choices.policy_config else (
+    config, levels = choices.policy_config or (
         policy_check.load_config(settings.tier), f"tier {settings.tier} (policies/config.{settings.tier}.json)")
     return Gates(settings.tier, config, levels, settings.monthly_budget_usd + settings.gcp_monthly_budget_usd,
                  "genai-platform:monthlyBudgetUsd + genai-platform:gcpMonthlyBudgetUsd")
@@ -81,7 +87,7 @@ def project_gates(project: Project, stack: str, config: StackConfig, choices: Ch
         raise ConfigError(f"{where} = {elide(repr(tier))} is not a tier: use one of {', '.join(TIERS)} (its "
                           "policies/config.<tier>.json levels apply), or remove it for the pack's own levels.")
     if choices.policy_config:
-        policy_config, levels = _policy_file(choices.policy_config)
+        policy_config, levels = choices.policy_config
         environment = tier or environment_from_process({"PULUMI_STACK": stack})
     elif tier:
         environment = tier
@@ -119,7 +125,7 @@ def _budget(project: Project, file: str, config: StackConfig, key: str | None) -
     return amount, key
 
 
-def _policy_file(path: Path) -> tuple[dict[str, Any], str]:
+def read_policy_config(path: Path) -> tuple[dict[str, Any], str]:
     """A ``--policy-pack-config`` document, refused where the engine refuses it (pkg/resource/analyzer/config.go
     ``parsePolicyPackConfig``: a JSON object of a level or an object with an optional valid ``enforcementLevel`` per
     policy) or where it would silently do nothing (a policy name the pack does not have)."""

@@ -79,8 +79,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     console = Console()
-    choices = gates.Choices(args.tier, args.policy_config, args.budget_key)
     try:
+        choices = gates.Choices.read(args.tier, args.policy_config, args.budget_key)
         root = args.project_dir.resolve() if args.project_dir else planning.project_dir()
         project = read_project(root)
         if project.is_platform:

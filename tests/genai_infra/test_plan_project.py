@@ -242,7 +242,7 @@ def test_each_project_gets_its_own_helper_package(team, capsys):
 
 def test_the_platform_keeps_its_tier_and_budget(capsys):
     assert main(["plan", "dev", "--project-dir", str(ROOT), "--tier", "prod"]) == 2
-    assert capsys.readouterr().err == ("error: --tier are for another team's project: the platform's stacks take their "
+    assert capsys.readouterr().err == ("error: --tier is for another team's project: the platform's stacks take their "
                                        "tier and budget from genai-platform:tier and monthlyBudgetUsd in the stack "
                                        "file.\n")
 
@@ -254,3 +254,28 @@ def test_the_console_script_plans_another_project():
     assert result.stdout.splitlines()[-1] == "PASS dev: 0 mandatory, 2 advisory, $40/month of $100"
     assert "team-app / dev: 60 resources" in result.stdout and "team-dev-ingest" in result.stdout
     assert CIPHERTEXT not in result.stdout + result.stderr
+
+
+def test_the_diagram_draws_their_top_level_components_and_dependencies(tmp_path, capsys):
+    target = tmp_path / "team.md"
+    assert main(["plan", "dev", "--project-dir", str(TEAM_APP), "--diagram", str(target), "--format", "json"]) == 0
+    text = target.read_text()
+    assert '  subgraph svc_dev_e1bbf8["team-app / dev"]' in text
+    assert '    cmp_team_dev_ingest_ec7734["team-dev-ingest<br/>QueueWithDlq · 8 resources"]' in text
+    assert "  cmp_team_dev_incoming_fd8d65 --> cmp_team_dev_ingest_ec7734" in text  # the notification needs the queue
+
+
+@pytest.mark.parametrize(("document", "error"), [
+    ('{"all": "strict"}', "all: 'strict' is not a valid enforcement level: use one of advisory, mandatory, remediate, "
+                          "disabled."),
+    ('{"s3-bucket-versioning": 3}', "s3-bucket-versioning: 3 is not a valid value; must be a string or object."),
+    ('{"s3-bucket-versionning": "disabled"}', "'s3-bucket-versionning' is not a policy of the pack: did you mean "
+                                              "'s3-bucket-versioning'?"),
+    ('["advisory"]', 'is not a JSON object: write {"<policy>": "advisory", ...}.'),
+])
+def test_a_policy_config_is_refused_where_the_engine_refuses_it(tmp_path, capsys, document, error):
+    path = tmp_path / "levels.json"
+    path.write_text(document)
+    code, _, err = plan_json(capsys, TEAM_APP, "dev", "--policy-config", str(path))
+    assert code == 2
+    assert err == f"error: --policy-config {path}{'' if error.startswith('is ') else ':'} {error}\n"
