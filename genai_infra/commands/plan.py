@@ -122,7 +122,9 @@ def run(args: argparse.Namespace) -> int:
             report.render(plan, console)
             console.print(f"policy levels: {held.levels}", markup=False, highlight=False, soft_wrap=True)
             console.print(policy_check.render_text(policies), markup=False, highlight=False, soft_wrap=True)
-            console.print(f"budget: {held.budget_source}", markup=False, highlight=False, soft_wrap=True)
+            budget = (f"${held.budget:,.0f}/month from {held.budget_source}" if held.budget is not None
+                      else held.budget_source)
+            console.print(f"budget: {budget}", markup=False, highlight=False, soft_wrap=True)
             console.print(cost.rich_report(estimate))
             console.print(result.verdict.line(), markup=False, highlight=False, soft_wrap=True)
         if args.diagram:

@@ -16,11 +16,15 @@ import pytest
 
 from genai_infra import planning
 from genai_infra.cli import main
+from components.aws import Vpc
 from genai_infra.project import read_project
 
 ROOT = Path(__file__).resolve().parents[2]
 TEAM_APP = ROOT / "tests" / "projects" / "team_app"
 CIPHERTEXT = "dGVhbS1hcHAtd2ViaG9vay10b2tlbi1jaXBoZXJ0ZXh0"
+PLATFORM_PACKAGE = Vpc.__module__.partition(".")[0]
+"""The platform's top-level package (``components`` today, one namespace after the move): a team package of that
+name cannot be imported next to it."""
 OPEN_SSH = '''
 aws.ec2.SecurityGroup(f"{name}-debug", vpc_id=network.vpc_id, description="debug access",
                       ingress=[{"protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_blocks": ["0.0.0.0/0"]}],
@@ -202,8 +206,9 @@ def test_sarif_points_at_their_file_and_line(team, capsys):
     (lambda team: edit(team / "Pulumi.yaml", "  name: python\n", "  name: nodejs\n"),
      "Pulumi.yaml: runtime = 'nodejs': genai-infra plans Pulumi Python programs only (runtime: python); plan this "
      "project with pulumi preview."),
-    (lambda team: shutil.copytree(team / "team_lib", team / "components"),
-     "dev: components: the module components of the program is shadowed by the components that genai-infra itself imports "),
+    (lambda team: shutil.copytree(team / "team_lib", team / PLATFORM_PACKAGE),
+     f"dev: {PLATFORM_PACKAGE}: the module {PLATFORM_PACKAGE} of the program is shadowed by the {PLATFORM_PACKAGE} that "
+     "genai-infra itself imports "),
 ], ids=["program-raises", "component-refuses", "duplicate-key", "required-key-unset", "wrong-type", "bad-ciphertext",
         "provider-key-typo", "not-python", "shadowed-package"])
 def test_errors_are_one_line_and_exit_2(team, capsys, change, error):
