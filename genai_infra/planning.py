@@ -25,16 +25,7 @@ from genai_infra.cost.prices import load_prices
 from genai_infra.mockcloud import Plan, run_under_mocks
 from genai_infra.project import Project, apply_project_config, read_project
 from genai_infra.stack_file import SECRET_PLACEHOLDER, StackConfig, read_stack_file
-from stacks.config import (
-    PROJECT,
-    SETTINGS,
-    ConfigError,
-    EnvConfig,
-    elide,
-    load,
-    provider_problem,
-    snake_case,
-)
+from stacks.config import PROJECT, SETTINGS, ConfigError, EnvConfig, elide, load, provider_problem, snake_case
 
 __all__ = ["SECRET_PLACEHOLDER", "plan_project", "plan_stack", "project_dir", "read_stack_config", "stack_config",
            "stack_names", "stack_settings"]

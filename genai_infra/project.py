@@ -204,7 +204,7 @@ def _validate_declaration(entry: DeclaredKey, ours: bool) -> None:
     if entry.type == "array" and entry.items is None:
         raise ConfigError(f"{where}: The configuration key '{entry.written}' declares an array but does not "
                           "specify the underlying type via the 'items' attribute: add items: {type: string}.")
-    if entry.type is not None and entry.default is not None and not _of_type(entry.type, entry.items, entry.default):
+    if entry.type is not None and entry.default is not None and not matches_type(entry.type, entry.items, entry.default):
         raise ConfigError(f"{where}: The default value specified for configuration key '{entry.written}' is not of "
                           f"the expected type '{entry.type_name()}': fix the default.")
 
@@ -232,14 +232,14 @@ def apply_project_config(project: Project, stack: str, stack_config: StackConfig
     for declared in sorted(project.declared, key=lambda d: d.written):
         if declared.type is None or declared.key not in stack_config.values:
             continue  # secure: values cannot be decrypted offline, so only plain ones are type-checked
-        if not _of_type(declared.type, declared.items, stack_config.values[declared.key]):
+        if not matches_type(declared.type, declared.items, stack_config.values[declared.key]):
             raise ConfigError(f"{relative}: Stack '{stack}' with configuration key '{declared.written}' must be of "
                               f"type '{declared.type_name()}': set a {declared.type_name()} value.")
     return StackConfig(config=config, secret_keys=list(stack_config.secret_keys), explicit=explicit,
                        values=dict(stack_config.values))
 
 
-def _of_type(type_name: str | None, items: Any, value: Any) -> bool:
+def matches_type(type_name: str | None, items: Any, value: Any) -> bool:
     """The engine's ``ValidateConfigValue``: a stack file's scalar reaches it as text, a list or mapping as JSON."""
     if type_name == "string":
         return isinstance(value, str)
@@ -255,7 +255,7 @@ def _of_type(type_name: str | None, items: Any, value: Any) -> bool:
         return isinstance(value, dict)
     if not isinstance(value, list) or not isinstance(items, dict):
         return False
-    return all(_of_type(items.get("type"), items.get("items"), item) for item in value)
+    return all(matches_type(items.get("type"), items.get("items"), item) for item in value)
 
 
 def _full_type_name(type_name: str | None, items: Any) -> str:

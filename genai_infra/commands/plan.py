@@ -28,17 +28,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from genai_infra import (
-    cost,
-    diagram,
-    gates,
-    junit,
-    planning,
-    policy_check,
-    report,
-    sarif,
-    verdict,
-)
+from genai_infra import cost, diagram, gates, junit, planning, policy_check, report, sarif, verdict
 from genai_infra.atomic import write_text_atomic
 from genai_infra.commands import SUMMARIES
 from genai_infra.diagram import FORMATS

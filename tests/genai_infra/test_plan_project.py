@@ -17,7 +17,8 @@ import pytest
 from genai_infra import planning
 from genai_infra.cli import main
 from components.aws import Vpc
-from genai_infra.project import read_project
+from genai_infra.project import matches_type, read_project
+from stacks.config import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 TEAM_APP = ROOT / "tests" / "projects" / "team_app"
@@ -284,3 +285,52 @@ def test_a_policy_config_is_refused_where_the_engine_refuses_it(tmp_path, capsys
     code, _, err = plan_json(capsys, TEAM_APP, "dev", "--policy-config", str(path))
     assert code == 2
     assert err == f"error: --policy-config {path}{'' if error.startswith('is ') else ':'} {error}\n"
+
+
+@pytest.mark.parametrize(("pulumi_yaml", "error"), [
+    ("runtime: python\n", "Pulumi.yaml: project is missing a 'name' attribute: add name: <project>."),
+    ("name: t\nruntime: python\nname: u\n", "Pulumi.yaml: line 3: name is set twice (lines 1 and 3): keep one; "
+                                             "Pulumi refuses duplicate keys."),
+    ("name: t\nruntime:\n  name: go\n", "Pulumi.yaml: runtime = 'go': genai-infra plans Pulumi Python programs only "
+                                        "(runtime: python); plan this project with pulumi preview."),
+    ("name: t\nruntime: python\nmain: src/\n", "Pulumi.yaml: project 'main' could not be read: src/ does not exist: "
+                                              "point main at the program's file or folder."),
+    ("name: t\nruntime: python\nconfig:\n  t:ids:\n    type: array\n",
+     "Pulumi.yaml: config t:ids: The configuration key 't:ids' declares an array but does not specify the underlying "
+     "type via the 'items' attribute: add items: {type: string}."),
+    ("name: t\nruntime: python\nconfig:\n  zones:\n    type: integer\n    default: two\n",
+     "Pulumi.yaml: config zones: The default value specified for configuration key 'zones' is not of the expected "
+     "type 'integer': fix the default."),
+    ("name: t\nruntime: python\nconfig:\n  aws:region:\n    type: string\n",
+     "Pulumi.yaml: config aws:region: Configuration key 'aws:region' is not namespaced by the project and should not "
+     "define a type or default: give it a value: instead."),
+])
+def test_pulumi_yaml_is_refused_where_the_engine_refuses_it(tmp_path, pulumi_yaml, error):
+    (tmp_path / "Pulumi.yaml").write_text(pulumi_yaml)
+    (tmp_path / "__main__.py").write_text("")
+    with pytest.raises(ConfigError) as raised:
+        read_project(tmp_path)
+    assert str(raised.value) == error
+
+
+def test_shorthand_config_and_main_file_as_the_engine_reads_them(tmp_path):
+    (tmp_path / "app.py").write_text("")
+    (tmp_path / "Pulumi.yaml").write_text("name: t\nruntime: python\nmain: app.py\nconfig:\n  size: small\n"
+                                          "  aws:region: us-east-1\n")
+    project = read_project(tmp_path)
+    assert project.program == tmp_path / "app.py" and project.program_dir == tmp_path
+    assert [(d.key, d.default, d.value) for d in project.declared] == [("t:size", "small", None),
+                                                                       ("aws:region", None, "us-east-1")]
+
+
+@pytest.mark.parametrize(("type_name", "items", "value", "valid"), [
+    # A stack file's scalar reaches the engine's check as text, a list or mapping as itself.
+    ("string", None, "8080", True), ("string", None, ["a"], False),
+    ("integer", None, "8080", True), ("integer", None, "+7", True), ("integer", None, "8.5", False),
+    ("boolean", None, "true", True), ("boolean", None, "yes", False),
+    ("object", None, {"a": "b"}, True), ("object", None, "a", False),
+    ("array", {"type": "string"}, ["a", "b"], True), ("array", {"type": "integer"}, ["1", 2], True),
+    ("array", {"type": "string"}, "a", False),
+])
+def test_declared_types_are_checked_as_the_engine_checks_them(type_name, items, value, valid):
+    assert matches_type(type_name, items, value) is valid
