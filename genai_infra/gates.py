@@ -22,7 +22,7 @@ from genai_infra import policy_check
 from genai_infra.project import Project
 from genai_infra.stack_file import StackConfig
 from policies import ALL_RULES
-from policies.registry import environment_from_process
+from policies.registry import Rule, environment_from_process
 from stacks.config import TIERS, ConfigError, EnvConfig, elide
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
@@ -64,13 +64,13 @@ class Choices:
     def refuse_for_platform(self) -> None:
         given = [flag for flag, value in (("--tier", self.tier), ("--budget-key", self.budget_key)) if value]
         if given:
-            raise ConfigError(f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} for another team's project: the platform's stacks take "
-                              "their tier and budget from genai-platform:tier and monthlyBudgetUsd in the stack file.")
+            raise ConfigError(f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} for another team's "
+                              "project: the platform's stacks take their tier and budget from genai-platform:tier and "
+                              "monthlyBudgetUsd in the stack file.")
 
 
 def platform_gates(settings: EnvConfig, choices: Choices) -> Gates:
     """The platform's stacks: their tier's shipped config (or ``--policy-config``), both clouds' budgets."""
-    choices.refuse_for_platform()
     config, levels = choices.policy_config or (
         policy_check.load_config(settings.tier), f"tier {settings.tier} (policies/config.{settings.tier}.json)")
     return Gates(settings.tier, config, levels, settings.monthly_budget_usd + settings.gcp_monthly_budget_usd,
@@ -149,7 +149,8 @@ def read_policy_config(path: Path) -> tuple[dict[str, Any], str]:
     if "environments" in document:
         raise ConfigError(f"--policy-config {shown}: \"environments\" (Pulumi ESC) cannot be resolved offline: "
                           "write the values into the file.")
-    names = ["all", *(rule.name for rule in ALL_RULES)]
+    rules = {rule.name: rule for rule in ALL_RULES}
+    names = ["all", *rules]
     for name, value in document.items():
         if name not in names:
             close = difflib.get_close_matches(name, names, n=1)
@@ -162,4 +163,19 @@ def read_policy_config(path: Path) -> tuple[dict[str, Any], str]:
         if level is not None and level not in LEVELS:
             raise ConfigError(f"--policy-config {shown}: {name}: {elide(repr(level))} is not a valid enforcement "
                               f"level: use one of {', '.join(LEVELS)}.")
+        if isinstance(value, dict) and name in rules:
+            _check_settings(shown, name, {k: v for k, v in value.items() if k != "enforcementLevel"}, rules[name])
     return document, f"--policy-config {shown}"
+
+
+def _check_settings(shown: str, name: str, settings: dict[str, Any], rule: Rule) -> None:
+    """A policy's settings against its config schema, as the engine validates them (``validatePolicyConfig``: the
+    schema's properties in an object schema, checked by a JSON schema validator) before the pack is configured."""
+    import jsonschema  # only when a policy config is given
+
+    schema = {"type": "object", "properties": rule.config_schema().properties}
+    error = jsonschema.exceptions.best_match(jsonschema.Draft7Validator(schema).iter_errors(settings))
+    if error is not None:
+        where = ".".join(str(part) for part in error.absolute_path) or "(settings)"
+        raise ConfigError(f"--policy-config {shown}: {name}: {where}: {elide(error.message)}: fix the value (see "
+                          "docs/policies.md).")

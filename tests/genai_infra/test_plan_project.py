@@ -278,6 +278,12 @@ def test_the_diagram_draws_their_top_level_components_and_dependencies(tmp_path,
     ('{"s3-bucket-versionning": "disabled"}', "'s3-bucket-versionning' is not a policy of the pack: did you mean "
                                               "'s3-bucket-versioning'?"),
     ('["advisory"]', 'is not a JSON object: write {"<policy>": "advisory", ...}.'),
+    ('{"rds-backup-retention": {"minBackupRetentionDays": 0}}',
+     "rds-backup-retention: minBackupRetentionDays: 0 is less than the minimum of 1: fix the value (see "
+     "docs/policies.md)."),
+    ('{"s3-bucket-versioning": {"environment": "qa"}}',
+     "s3-bucket-versioning: environment: 'qa' is not one of ['dev', 'staging', 'prod']: fix the value (see "
+     "docs/policies.md)."),
 ])
 def test_a_policy_config_is_refused_where_the_engine_refuses_it(tmp_path, capsys, document, error):
     path = tmp_path / "levels.json"
