@@ -102,7 +102,7 @@ def plan_project(project: Project, stack: str, warnings: list[str] | None = None
                                    secret_keys=config.secret_keys, warnings=warnings)
     except ConfigError:
         raise
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # a sys.exit() in a team's program must not end genai-infra
         if not project.is_platform:
             raise program_error(error, project) from None
         if isinstance(error, ValueError):
@@ -114,15 +114,17 @@ def plan_project(project: Project, stack: str, warnings: list[str] | None = None
 def _running(project: Project) -> Iterator[None]:
     """The program's working directory and imports, as the language host sets them up.
 
-    The host runs the program in its folder, with a folder program first on ``sys.path`` (``runpy`` does that).
-    A team's module is forgotten after the run, so a second project with a ``team_lib`` of its own gets its own.
+    The host runs the program in its folder, with a folder program first on ``sys.path`` (``runpy`` does that);
+    what the program prints is the engine's diagnostics, not the plan's report, so it goes to stderr (stdout may
+    be a JSON or SARIF document). A team's module is forgotten after the run, so a second project with a
+    ``team_lib`` of its own gets its own.
     """
     folder = project.program_dir
     before = set(sys.modules)
     if not project.is_platform:
         _refuse_shadowed_modules(project)
     try:
-        with contextlib.chdir(folder):
+        with contextlib.chdir(folder), contextlib.redirect_stdout(sys.stderr):
             yield
     finally:
         if not project.is_platform:
@@ -149,7 +151,7 @@ def _inside(path: str | None, folder: Path) -> bool:
     return bool(path) and Path(path).resolve().is_relative_to(folder.resolve())
 
 
-def program_error(error: Exception, project: Project) -> ConfigError:
+def program_error(error: BaseException, project: Project) -> ConfigError:
     """One line for an exception in a team's program: the innermost line of their own code that raised it."""
     frames = [frame for frame in traceback.extract_tb(error.__traceback__)
               if _inside(frame.filename, project.root) and "site-packages" not in Path(frame.filename).parts]

@@ -183,6 +183,9 @@ def test_sarif_points_at_their_file_and_line(team, capsys):
     (lambda team: (team / "__main__.py").write_text((team / "__main__.py").read_text()
                                                     + 'raise RuntimeError("queue name\\n  taken")\n'),
      "dev: __main__.py: line 34: the program raised RuntimeError: queue name taken"),
+    (lambda team: edit(team / "__main__.py", 'name = f"team-{stack}"\n', 'name = f"team-{stack}"\n'
+                                                                       '__import__("sys").exit(3)\n'),
+     "dev: __main__.py: line 16: the program raised SystemExit: 3"),
     (lambda team: edit(team / "Pulumi.dev.yaml", "  aws:region: us-east-1\n", "  aws:region: us-east-1\n"
                                                                                "  team-app:zones: 9\n"),
      "dev: __main__.py: line 17: the program raised ValueError: zone_count=9 is out of range: use 1 to 8 availability "
@@ -210,7 +213,7 @@ def test_sarif_points_at_their_file_and_line(team, capsys):
     (lambda team: shutil.copytree(team / "team_lib", team / PLATFORM_PACKAGE),
      f"dev: {PLATFORM_PACKAGE}: the module {PLATFORM_PACKAGE} of the program is shadowed by the {PLATFORM_PACKAGE} that "
      "genai-infra itself imports "),
-], ids=["program-raises", "component-refuses", "duplicate-key", "required-key-unset", "wrong-type", "bad-ciphertext",
+], ids=["program-raises", "program-exits", "component-refuses", "duplicate-key", "required-key-unset", "wrong-type", "bad-ciphertext",
         "provider-key-typo", "not-python", "shadowed-package"])
 def test_errors_are_one_line_and_exit_2(team, capsys, change, error):
     change(team)
@@ -340,3 +343,10 @@ def test_shorthand_config_and_main_file_as_the_engine_reads_them(tmp_path):
 ])
 def test_declared_types_are_checked_as_the_engine_checks_them(type_name, items, value, valid):
     assert matches_type(type_name, items, value) is valid
+
+
+def test_what_their_program_prints_stays_out_of_the_json_document(team, capsys):
+    edit(team / "__main__.py", 'name = f"team-{stack}"\n', 'name = f"team-{stack}"\nprint("planning", name)\n')
+    code, document, err = plan_json(capsys, team, "dev")
+    assert code == 0 and document["stack"] == "dev"
+    assert "planning team-dev\n" in err
