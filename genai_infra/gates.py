@@ -6,7 +6,8 @@ The platform's own stacks take both from their tier (``policies/config.<tier>.js
 * levels: ``--policy-config FILE`` (a ``--policy-pack-config`` document, read as the engine reads one), else a
   tier's preset (``--tier``, else the project's ``<project>:tier`` key), else the pack's own levels, as the served
   pack enforces them without a config file: the environment is the stack name when it is dev, staging or prod,
-  and prod (the strictest) otherwise (``policies.registry.environment_from_process``);
+  and prod (the strictest) otherwise (``policies.registry.environment_from_process``: the engine starts the pack
+  with ``PULUMI_STACK`` set, pulumi/pulumi pkg/resource/plugin/analyzer_plugin.go, pkg v3.259 commit 1b59498);
 * budget: ``--budget-key KEY``, else ``<project>:monthlyBudgetUsd`` when set, else none (priced, never exit 4).
 """
 
