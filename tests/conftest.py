@@ -5,9 +5,9 @@ from datetime import date
 
 import pytest
 
-from genai_infra import planning
-from genai_infra.mockcloud import Plan
-from policies.rules import lifecycle
+from genai_platform import planning
+from genai_platform.mockcloud import Plan
+from genai_platform.policies.rules import lifecycle
 
 PINNED_TODAY = date(2026, 12, 1)
 """The day the EKS support calendar is judged on in tests: a test never reads the clock, so the

@@ -11,11 +11,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 CONSUMER = textwrap.dedent("""
-    import components
-    from components.aws import Vpc, VpcArgs
-    from genai_infra.mockcloud import run_under_mocks
+    import genai_platform.components
+    from genai_platform.components.aws import Vpc, VpcArgs
+    from genai_platform.mockcloud import run_under_mocks
 
-    assert "site-packages" in components.__file__, components.__file__
+    assert "site-packages" in genai_platform.components.__file__, genai_platform.components.__file__
     plan = run_under_mocks(lambda: Vpc("team-net", VpcArgs(zone_count=2, nat_strategy="none")))
     print(len(plan.of_type("aws:ec2/subnet:Subnet")), len(plan.of_type("aws:ec2/natGateway:NatGateway")))
 """)
