@@ -1,22 +1,20 @@
 """CloudWatch alarms of a :class:`~genai_platform.components.aws.fargate.service.FargateAlbService`: 5xx rate,
 p95 latency and unhealthy hosts. They page ``alarm_actions`` and roll back a deploy in progress."""
 
-from typing import TYPE_CHECKING
 
 import pulumi
 from pulumi_aws import cloudwatch, lb
 
+from genai_platform.components.aws.fargate.args import FargateAlbServiceArgs
 from genai_platform.components.aws.fargate.children import Children
 
-if TYPE_CHECKING:
-    from genai_platform.components.aws.fargate.service import FargateAlbServiceArgs
 
 _ALARM_PERIOD_SECONDS = 60
 _MIN_REQUESTS_FOR_ERROR_RATE = 10
 """Below this many requests a minute the 5xx rate is noise (1 error in 2 requests is 50%)."""
 
 
-def service_alarms(children: Children, args: "FargateAlbServiceArgs", alb_arn_suffix: pulumi.Output[str],
+def service_alarms(children: Children, args: FargateAlbServiceArgs, alb_arn_suffix: pulumi.Output[str],
                    target_groups: list[lb.TargetGroup], shared: bool) -> list[cloudwatch.MetricAlarm]:
     """The 5xx-rate, p95-latency and unhealthy-host alarms, in that order. On a ``shared`` load balancer
     they read the service's own target groups, so another service's errors never roll this one back."""
@@ -58,7 +56,7 @@ def service_alarms(children: Children, args: "FargateAlbServiceArgs", alb_arn_su
     return [error_rate, latency, _unhealthy_alarm(children, args, alb_arn_suffix, target_groups)]
 
 
-def _target_group_alarms(children: Children, args: "FargateAlbServiceArgs", alb_arn_suffix: pulumi.Output[str],
+def _target_group_alarms(children: Children, args: FargateAlbServiceArgs, alb_arn_suffix: pulumi.Output[str],
                          target_groups: list[lb.TargetGroup]) -> tuple[cloudwatch.MetricAlarm, cloudwatch.MetricAlarm]:
     # Both groups count, as on an own load balancer: during a canary the new version serves from the
     # alternate one. 5xx the ALB itself answers (no healthy target) are load-balancer-wide only; the
@@ -98,7 +96,7 @@ def _target_group_alarms(children: Children, args: "FargateAlbServiceArgs", alb_
     return error_rate, latency
 
 
-def _unhealthy_alarm(children: Children, args: "FargateAlbServiceArgs", alb_arn_suffix: pulumi.Output[str],
+def _unhealthy_alarm(children: Children, args: FargateAlbServiceArgs, alb_arn_suffix: pulumi.Output[str],
                      target_groups: list[lb.TargetGroup]) -> cloudwatch.MetricAlarm:
     # UnHealthyHostCount exists only per target group; the worst group counts.
     unhealthy_queries = [
@@ -116,7 +114,7 @@ def _unhealthy_alarm(children: Children, args: "FargateAlbServiceArgs", alb_arn_
     )
 
 
-def _alarm(children: Children, args: "FargateAlbServiceArgs", suffix: str, description: str, threshold: float,
+def _alarm(children: Children, args: FargateAlbServiceArgs, suffix: str, description: str, threshold: float,
            **metric) -> cloudwatch.MetricAlarm:
     name = children.name(suffix)
     return cloudwatch.MetricAlarm(

@@ -2,26 +2,15 @@
 is registered: each raises one ``ValueError`` naming the argument, the value and the fix."""
 
 import ipaddress
-from typing import TYPE_CHECKING
 
+from genai_platform.components.aws.fargate.args import FargateAlbServiceArgs, LoadBalancerArgs, TLS13_POLICY, TRAFFIC_SHIFTING_STRATEGIES
 from genai_platform.components.aws.fargate.iam import check_plain_environment, check_task_role_statements, secret_resource_arn
 from genai_platform.components.aws.fargate.sizes import check_fargate_size
 from genai_platform.components.aws.limits import check_log_retention
 from genai_platform.components.validation import check_range
 
-if TYPE_CHECKING:
-    from genai_platform.components.aws.fargate.load_balancer import LoadBalancerArgs
-    from genai_platform.components.aws.fargate.service import FargateAlbServiceArgs
 
-TLS13_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-"""TLS 1.3 and 1.2 with forward-secret ciphers only; AWS's recommended policy for HTTPS listeners."""
-
-TRAFFIC_SHIFTING_STRATEGIES = ("BLUE_GREEN", "CANARY", "LINEAR")
-"""Strategies where ECS starts a full green fleet in a second target group and moves traffic by
-re-weighting a listener rule."""
-
-
-def validate(args: "FargateAlbServiceArgs") -> None:
+def validate(args: FargateAlbServiceArgs) -> None:
     """Raise ``ValueError`` naming the first argument that AWS would reject or that is insecure."""
     check_fargate_size(args.cpu, args.memory_mib)
     if args.cpu_architecture not in ("ARM64", "X86_64"):
@@ -53,7 +42,7 @@ def validate(args: "FargateAlbServiceArgs") -> None:
     _validate_deployment(args)
 
 
-def _validate_network(args: "FargateAlbServiceArgs") -> None:
+def _validate_network(args: FargateAlbServiceArgs) -> None:
     if len(args.private_subnet_ids) < 2:
         raise ValueError(f"private_subnet_ids has {len(args.private_subnet_ids)} subnet(s): "
                          "pass at least two, in different zones, so tasks survive a zone outage.")
@@ -74,7 +63,7 @@ def _validate_network(args: "FargateAlbServiceArgs") -> None:
             raise ValueError(f"egress_vpc_ports contains {port}: use TCP ports 1 to 65535.")
 
 
-def _validate_shared_load_balancer(args: "FargateAlbServiceArgs") -> None:
+def _validate_shared_load_balancer(args: FargateAlbServiceArgs) -> None:
     _check_ipv4_cidr("vpc_cidr_block", args.vpc_cidr_block)
     # The shared ALB's own settings live on the SharedAlb; a value here would be silently ignored.
     for argument in ("certificate_arn", "access_logs_bucket", "allowed_cidrs"):
@@ -91,7 +80,7 @@ def _validate_shared_load_balancer(args: "FargateAlbServiceArgs") -> None:
     check_range("listener_rule_priority", args.listener_rule_priority, 1, 50000)
 
 
-def validate_load_balancer(args: "LoadBalancerArgs") -> None:
+def validate_load_balancer(args: LoadBalancerArgs) -> None:
     """Raise ``ValueError`` for the first load balancer setting (subnets, scheme, CIDRs, TLS) AWS would
     reject or that is insecure; shared by the service's own ALB and a :class:`SharedAlb`."""
     if len(args.private_subnet_ids) < 2:
@@ -125,7 +114,7 @@ def _check_ipv4_cidr(argument: str, cidr: str) -> None:
                          "use IPv4 CIDR blocks.")
 
 
-def _validate_scaling(args: "FargateAlbServiceArgs") -> None:
+def _validate_scaling(args: FargateAlbServiceArgs) -> None:
     if args.min_tasks < 1:
         raise ValueError(f"min_tasks={args.min_tasks} is below 1: an API behind a load balancer needs a "
                          "running task (request-based scaling cannot start from zero).")
@@ -143,7 +132,7 @@ def _validate_scaling(args: "FargateAlbServiceArgs") -> None:
         raise ValueError(f"p95_latency_threshold_seconds={args.p95_latency_threshold_seconds} must be positive.")
 
 
-def _validate_deployment(args: "FargateAlbServiceArgs") -> None:
+def _validate_deployment(args: FargateAlbServiceArgs) -> None:
     strategies = ("ROLLING", *TRAFFIC_SHIFTING_STRATEGIES)
     if args.deployment_strategy not in strategies:
         raise ValueError(f"deployment_strategy={args.deployment_strategy!r} is not an ECS deployment strategy: "

@@ -2,19 +2,17 @@
 rolling with the circuit breaker and the alarms as rollback triggers, or ECS-native canary, linear or
 blue/green traffic shifting between two target groups."""
 
-from typing import TYPE_CHECKING
 
 import pulumi
 from pulumi_aws import cloudwatch, ec2, ecs, lb
 
+from genai_platform.components.aws.fargate.args import FargateAlbServiceArgs
 from genai_platform.components.aws.fargate.children import Children
 from genai_platform.components.aws.fargate.roles import infrastructure_role
 
-if TYPE_CHECKING:
-    from genai_platform.components.aws.fargate.service import FargateAlbServiceArgs
 
 
-def ecs_service(children: Children, args: "FargateAlbServiceArgs", cluster_arn: pulumi.Input[str],
+def ecs_service(children: Children, args: FargateAlbServiceArgs, cluster_arn: pulumi.Input[str],
                 task_definition: ecs.TaskDefinition, service_sg: ec2.SecurityGroup,
                 target_groups: list[lb.TargetGroup], production_rule: lb.ListenerRule | None,
                 alarms: list[cloudwatch.MetricAlarm], depends_on: list[pulumi.Resource]) -> ecs.Service:
@@ -68,7 +66,7 @@ def ecs_service(children: Children, args: "FargateAlbServiceArgs", cluster_arn: 
     )
 
 
-def _shifting_configuration(args: "FargateAlbServiceArgs") -> ecs.ServiceDeploymentConfigurationArgs:
+def _shifting_configuration(args: FargateAlbServiceArgs) -> ecs.ServiceDeploymentConfigurationArgs:
     deployment = ecs.ServiceDeploymentConfigurationArgs(strategy=args.deployment_strategy,
                                                         bake_time_in_minutes=str(args.bake_time_minutes))
     if args.deployment_strategy == "CANARY":

@@ -3,25 +3,18 @@
 groups, its listeners and the listener rules - the production rule of traffic-shifting deploys and,
 on a shared ALB, the rule forwarding a service's paths."""
 
-from typing import TYPE_CHECKING, Union
 
 import pulumi
 from pulumi_aws import lb
 
+from genai_platform.components.aws.fargate.args import ALL_PATHS, FargateAlbServiceArgs, LoadBalancerArgs
 from genai_platform.components.aws.fargate.children import Children
 
-if TYPE_CHECKING:
-    from genai_platform.components.aws.fargate.service import FargateAlbServiceArgs
-    from genai_platform.components.aws.fargate.shared_alb import SharedAlbArgs
 
 HTTPS_PORT, HTTP_PORT = 443, 80
-ALL_PATHS = ["/*"]
-
-LoadBalancerArgs = Union["FargateAlbServiceArgs", "SharedAlbArgs"]
-"""Both carry the load balancer's own settings under the same names (subnets, scheme, TLS, logs)."""
 
 
-def target_group(children: Children, suffix: str, args: "FargateAlbServiceArgs") -> lb.TargetGroup:
+def target_group(children: Children, suffix: str, args: FargateAlbServiceArgs) -> lb.TargetGroup:
     """A target group of the service's tasks, health-checked on ``health_check_path``."""
     name = children.name(suffix)
     return lb.TargetGroup(

@@ -3,19 +3,18 @@ roles of its tasks, and the ECS infrastructure role of traffic-shifting deploys.
 themselves are built by :mod:`genai_platform.components.aws.fargate.iam`."""
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pulumi
 from pulumi_aws import cloudwatch, iam
 
+from genai_platform.components.aws.fargate.args import FargateAlbServiceArgs
 from genai_platform.components.aws.fargate.children import Children
 from genai_platform.components.aws.fargate.iam import ecs_tasks_trust_policy, execution_policy, task_policy
 
-if TYPE_CHECKING:
-    from genai_platform.components.aws.fargate.service import FargateAlbServiceArgs
 
 
-def task_roles(children: Children, args: "FargateAlbServiceArgs", log_group: cloudwatch.LogGroup, account_id: str,
+def task_roles(children: Children, args: FargateAlbServiceArgs, log_group: cloudwatch.LogGroup, account_id: str,
                region: str) -> tuple[iam.Role, iam.Role, list[pulumi.Resource]]:
     """``(execution role, task role, their inline policies)``."""
     # Two roles: the execution role is used by the ECS agent before the app starts (pull, logs,

@@ -1,18 +1,17 @@
 """Autoscaling of a :class:`~genai_platform.components.aws.fargate.service.FargateAlbService`: the task count
 tracks average CPU and ALB requests per task, between ``min_tasks`` and ``max_tasks``."""
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pulumi
 from pulumi_aws import appautoscaling, ecs, lb
 
+from genai_platform.components.aws.fargate.args import FargateAlbServiceArgs
 from genai_platform.components.aws.fargate.children import Children
 
-if TYPE_CHECKING:
-    from genai_platform.components.aws.fargate.service import FargateAlbServiceArgs
 
 
-def autoscaling(children: Children, args: "FargateAlbServiceArgs", cluster_name: pulumi.Output[str],
+def autoscaling(children: Children, args: FargateAlbServiceArgs, cluster_name: pulumi.Output[str],
                 service: ecs.Service, alb_arn_suffix: pulumi.Output[str], target_groups: list[lb.TargetGroup]) -> None:
     """The scalable target of ``service`` and its CPU and request-count tracking policies."""
     name = children.name("scaling")

@@ -3,19 +3,17 @@ only the load balancer, the load balancer reaches only the tasks, and the tasks 
 plus the VPC ports the caller names. On a :class:`~genai_platform.components.aws.fargate.shared_alb.SharedAlb` the
 load balancer's group is the shared one, and each service adds its own pair of rules to it."""
 
-from typing import TYPE_CHECKING
 
 import pulumi
 from pulumi_aws import ec2, vpc
 
+from genai_platform.components.aws.fargate.args import FargateAlbServiceArgs, LoadBalancerArgs
 from genai_platform.components.aws.fargate.children import Children
-from genai_platform.components.aws.fargate.load_balancer import HTTP_PORT, HTTPS_PORT, LoadBalancerArgs
-
-if TYPE_CHECKING:
-    from genai_platform.components.aws.fargate.service import FargateAlbServiceArgs
+from genai_platform.components.aws.fargate.load_balancer import HTTP_PORT, HTTPS_PORT
 
 
-def security_groups(children: Children, args: "FargateAlbServiceArgs",
+
+def security_groups(children: Children, args: FargateAlbServiceArgs,
                     shared_alb_sg_id: pulumi.Input[str] | None = None) -> tuple[pulumi.Output[str], ec2.SecurityGroup]:
     """The load balancer's security group id and the tasks' security group, with their rules."""
     # Rules are separate resources: the two groups reference each other, and inline rules would

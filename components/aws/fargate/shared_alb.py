@@ -1,58 +1,14 @@
 """SharedAlb: one Application Load Balancer several :class:`~genai_platform.components.aws.fargate.service.FargateAlbService`
 share, each claiming its paths with a listener rule (an ALB is ~$22/month whatever it carries)."""
 
-from dataclasses import dataclass, field
 
 import pulumi
 
-from genai_platform.components.aws.fargate.checks import TLS13_POLICY, validate_load_balancer
+from genai_platform.components.aws.fargate.args import SharedAlbArgs
+from genai_platform.components.aws.fargate.checks import validate_load_balancer
 from genai_platform.components.aws.fargate.children import Children
 from genai_platform.components.aws.fargate.load_balancer import listeners, load_balancer, not_found
 from genai_platform.components.aws.fargate.security_groups import load_balancer_group
-
-
-@dataclass
-class SharedAlbArgs:
-    """Arguments of :class:`SharedAlb`: the load balancer settings of ``FargateAlbServiceArgs``, with the
-    same names, meanings and secure defaults."""
-
-    vpc_id: pulumi.Input[str]
-    """VPC of the load balancer and its security group."""
-
-    vpc_cidr_block: str
-    """The VPC's IPv4 range (``Vpc.cidr_block``): the default ``allowed_cidrs``."""
-
-    private_subnet_ids: list[pulumi.Input[str]]
-    """Subnets of an internal load balancer; at least two zones."""
-
-    public_subnet_ids: list[pulumi.Input[str]] = field(default_factory=list)
-    """Subnets of an internet-facing load balancer; at least two zones. Unused when ``internal``."""
-
-    internal: bool = True
-    """Default ``True``: private addresses only. ``False`` puts it in ``public_subnet_ids``; who may
-    connect is still limited by ``allowed_cidrs``."""
-
-    allowed_cidrs: list[str] | None = None
-    """IPv4 ranges allowed to reach the listeners. Default: the VPC only."""
-
-    certificate_arn: pulumi.Input[str] | None = None
-    """ACM certificate for the HTTPS listener (port 80 then only redirects); it must cover the host names
-    clients use. Without one the ALB serves plain HTTP (a warning is logged)."""
-
-    ssl_policy: str = TLS13_POLICY
-    """TLS policy of the HTTPS listener; only ``ELBSecurityPolicy-TLS13-*`` policies are accepted."""
-
-    idle_timeout_seconds: int = 60
-    """Seconds the ALB keeps an idle connection (1-4000); the longest silent gap of any service counts."""
-
-    access_logs_bucket: pulumi.Input[str] | None = None
-    """S3 bucket for access logs (enabled when given; its policy must allow the regional ELB log delivery)."""
-
-    deletion_protection: bool = False
-    """ALB deletion protection; prod stacks turn it on."""
-
-    tags: dict[str, str] = field(default_factory=dict)
-    """Extra tags on every child (the stack passes ``Environment``)."""
 
 
 class SharedAlb(pulumi.ComponentResource):

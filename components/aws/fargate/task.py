@@ -2,18 +2,16 @@
 task definition (one hardened container: read-only root, non-root user, no capabilities)."""
 
 import json
-from typing import TYPE_CHECKING
 
 import pulumi
 from pulumi_aws import cloudwatch, ecs, iam
 
+from genai_platform.components.aws.fargate.args import FargateAlbServiceArgs
 from genai_platform.components.aws.fargate.children import Children
 
-if TYPE_CHECKING:
-    from genai_platform.components.aws.fargate.service import FargateAlbServiceArgs
 
 
-def log_group(children: Children, args: "FargateAlbServiceArgs") -> cloudwatch.LogGroup:
+def log_group(children: Children, args: FargateAlbServiceArgs) -> cloudwatch.LogGroup:
     """The container's log group, ``/genai/ecs/<component name>``."""
     name = children.name("logs")
     return cloudwatch.LogGroup(
@@ -26,7 +24,7 @@ def log_group(children: Children, args: "FargateAlbServiceArgs") -> cloudwatch.L
     )
 
 
-def task_definition(children: Children, args: "FargateAlbServiceArgs", logs: cloudwatch.LogGroup,
+def task_definition(children: Children, args: FargateAlbServiceArgs, logs: cloudwatch.LogGroup,
                     execution_role: iam.Role, task_role: iam.Role, region: str) -> ecs.TaskDefinition:
     """The Fargate task definition running ``args.image``, logging to ``logs``."""
     volumes = {path: f"scratch-{index}" for index, path in enumerate(args.writable_paths)}
