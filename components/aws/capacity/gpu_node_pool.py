@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 import pulumi
 from pulumi_aws import autoscaling, eks
 
-from genai_platform.components.aws.eks.nodes import (check_capacity_type, check_instance_types, check_root_volume, check_scaling,
-                                      managed_node_group, node_launch_template)
+from genai_platform.components.aws.eks.nodes import (GPU_PRESENT_LABEL, GPU_TAINT_KEY, GPU_TAINT_VALUE, check_capacity_type,
+                                                     check_instance_types, check_root_volume, check_scaling,
+                                                     managed_node_group, node_launch_template)
 
 if TYPE_CHECKING:
     from genai_platform.components.aws.eks.cluster import EksCluster
@@ -19,10 +20,6 @@ if TYPE_CHECKING:
 GPU_AMI_TYPES = ("AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA")
 """EKS-optimized AMIs with the NVIDIA driver. Bottlerocket also ships the device plugin; AL2023 does not."""
 
-GPU_TAINT_KEY = "nvidia.com/gpu"
-GPU_TAINT_VALUE = "true"
-GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
-"""Node label the NVIDIA device plugin chart's default affinity selects; set on every GPU node."""
 ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator"
 """The label the cluster autoscaler's AWS provider reads to know a node has GPUs (its ``GPULabel``).
 A new GPU node advertises no ``nvidia.com/gpu`` until the device plugin starts; with this label the

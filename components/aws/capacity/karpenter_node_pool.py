@@ -13,7 +13,8 @@ from pulumi_kubernetes.apiextensions import CustomResource
 
 from genai_platform.components.aws.data_helpers import check_kms_key_arn
 from genai_platform.components.aws.eks.nodes import IMDS_HOP_LIMIT, check_root_volume
-from genai_platform.components.aws.capacity.gpu_node_pool import GPU_MODELS, GPU_PRESENT_LABEL, GPU_TAINT_KEY, GPU_TAINT_VALUE
+from genai_platform.components.aws.capacity.gpu_node_pool import GPU_MODELS
+from genai_platform.components.aws.eks.nodes import GPU_PRESENT_LABEL, GPU_TAINT_KEY, GPU_TAINT_VALUE
 from genai_platform.components.aws.capacity.karpenter import DISCOVERY_TAG, NODEPOOL_LABEL, Karpenter
 from genai_platform.components.tagging import child_tags
 

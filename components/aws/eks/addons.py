@@ -22,7 +22,7 @@ from pulumi_kubernetes.helm.v3 import Release, RepositoryOptsArgs
 
 from genai_platform.components.aws.eks.cluster import SYSTEM_POOL_LABELS, EksCluster
 from genai_platform.components.aws.eks.irsa import irsa_role
-from genai_platform.components.aws.capacity.gpu_node_pool import GPU_PRESENT_LABEL, GPU_TAINT_KEY
+from genai_platform.components.aws.eks.nodes import GPU_PRESENT_LABEL, GPU_TAINT_KEY
 
 _NAMESPACE = "kube-system"
 

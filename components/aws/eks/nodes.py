@@ -13,6 +13,13 @@ from pulumi_aws import ec2, eks, iam
 from genai_platform.components.tagging import child_tags
 from genai_platform.components.validation import check_range
 
+# The GPU nodes' taint and label: here, below both the GPU capacity (node pools) and the cluster's NVIDIA
+# device plugin that must tolerate and select them.
+GPU_TAINT_KEY = "nvidia.com/gpu"
+GPU_TAINT_VALUE = "true"
+GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
+"""Node label the NVIDIA device plugin chart's default affinity selects; set on every GPU node."""
+
 CAPACITY_TYPES = ("ON_DEMAND", "SPOT")
 """Purchase options of a managed node group."""
 
