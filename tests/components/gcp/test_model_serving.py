@@ -1,6 +1,5 @@
 """ModelBucket and what CloudRunService adds for a model service: GCS volumes, GPU regions, caller-bound invokers."""
 
-import pulumi
 import pytest
 
 from genai_platform.components.gcp.cloud_run import CloudRunService, CloudRunServiceArgs, GcsVolume
