@@ -1,4 +1,9 @@
-"""AWS components. ``from genai_platform.components.aws import Vpc, VpcArgs``."""
+"""AWS components. ``from genai_platform.components.aws import Vpc, VpcArgs``.
+
+Modules by domain: ``network``, ``eks``, ``capacity``, ``fargate``, ``data``, ``observability``, ``ops``; a domain
+imports only lower ones (capacity and data build on eks) and the shared helpers below them all
+(``data_helpers``, ``limits``, ``iam_policies``).
+"""
 
 from genai_platform.components.aws.observability.alert_topic import AlertTopic, AlertTopicArgs
 from genai_platform.components.aws.data.bucket import Bucket, BucketArgs
