@@ -2,6 +2,8 @@
 behind the private API endpoint; misconfigured stacks are refused with the fix."""
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,6 +89,15 @@ def test_misconfigured_stacks_are_refused_with_the_fix(tmp_path, capsys, config,
     code = main(["first-deploy", "dev", "--deploy-role-arn", DEPLOY_ROLE, "--project-dir", str(project(tmp_path, **config))])
     assert code == 2
     assert capsys.readouterr().err.strip() == message
+
+
+def test_the_console_script_refuses_a_stack_without_the_runner_in_one_line(tmp_path):
+    result = subprocess.run([str(Path(sys.executable).parent / "genai-infra"), "first-deploy", "dev",
+                             "--deploy-role-arn", DEPLOY_ROLE, "--project-dir", str(project(tmp_path))],
+                            capture_output=True, text=True, timeout=300)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("error: dev: the in-VPC runner is not configured: set ")
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
 
 
 def test_a_stack_with_the_runner_passes_every_mandatory_policy(plan):
