@@ -62,7 +62,19 @@ def make_args(**overrides) -> FargateAlbServiceArgs:
     return FargateAlbServiceArgs(**{**BASE, **overrides})
 
 
+_PLANS: dict[str, object] = {}
+
+
 def plan_service(**overrides):
+    """The plan of a service with ``overrides``, made once per distinct arguments in this module (read-only)."""
+    key = repr(sorted(overrides.items()))
+    if key not in _PLANS:
+        _PLANS[key] = plan_new_service(**overrides)
+    return _PLANS[key]
+
+
+def plan_new_service(**overrides):
+    """A new plan, for a test that watches the planning itself (warnings, registrations)."""
     def program():
         service = FargateAlbService("tabular", make_args(**overrides))
         for output in ("url", "service_name", "cluster_name", "security_group_id", "alb_arn_suffix",
@@ -172,7 +184,7 @@ def test_certificate_gives_tls13_https_and_a_redirect():
 def test_without_certificate_http_forwards_and_warns(monkeypatch):
     warnings = []
     monkeypatch.setattr(pulumi.log, "warn", lambda message, resource=None, **_: warnings.append(message))
-    plan = plan_service()
+    plan = plan_new_service()
     http = plan.one(LISTENER)
     assert (http.inputs["protocol"], http.inputs["port"]) == ("HTTP", 80)
     assert "sslPolicy" not in http.inputs and "certificateArn" not in http.inputs
@@ -187,7 +199,7 @@ def test_without_certificate_http_forwards_and_warns(monkeypatch):
 def test_no_warning_with_certificate(monkeypatch):
     warnings = []
     monkeypatch.setattr(pulumi.log, "warn", lambda message, resource=None, **_: warnings.append(message))
-    plan_service(certificate_arn=CERTIFICATE)
+    plan_new_service(certificate_arn=CERTIFICATE)
     assert warnings == []
 
 
@@ -517,9 +529,9 @@ def test_ignore_changes_leave_ecs_owned_fields_alone(monkeypatch):
             return super().RegisterResource(request)
 
     monkeypatch.setattr(runner, "RecordingMonitor", Monitor)
-    plan_service()
+    plan_new_service()
     assert ignored[(SERVICE, "tabular-service")] == ["desiredCount"]
-    plan_service(deployment_strategy="CANARY")
+    plan_new_service(deployment_strategy="CANARY")
     assert ignored[(SERVICE, "tabular-service")] == ["desiredCount", "loadBalancers"]
     assert ignored[(RULE, "tabular-production")] == ["actions"]
 
