@@ -23,8 +23,8 @@ import pulumi
 from genai_platform.catalogue import check_catalogue, check_priced_region
 from genai_platform.cost.prices import load_prices
 from genai_platform.mockcloud import Plan, run_under_mocks
-from genai_platform.project import Project, apply_project_config, read_project
-from genai_platform.stack_file import SECRET_PLACEHOLDER, StackConfig, read_stack_file
+from genai_platform.project import Project, read_project
+from genai_platform.stack_file import SECRET_PLACEHOLDER, StackConfig, apply_project_config, read_stack_file
 from genai_platform.stacks.config import PROJECT, SETTINGS, ConfigError, EnvConfig, elide, load, provider_problem, snake_case
 
 __all__ = ["SECRET_PLACEHOLDER", "plan_project", "plan_stack", "project_dir", "read_stack_config", "stack_config",

@@ -21,7 +21,6 @@ What the engine does with a project, from pulumi/pulumi (pkg v3.259, commit 1b59
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -29,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from genai_platform.stack_file import StackConfig, read_mapping
+from genai_platform.engine_yaml import read_mapping
 from genai_platform.stacks.config import PROJECT, ConfigError, declared_keys, elide
 
 PROJECT_FILE = "Pulumi.yaml"
@@ -209,36 +208,6 @@ def _validate_declaration(entry: DeclaredKey, ours: bool) -> None:
                           f"the expected type '{entry.type_name()}': fix the default.")
 
 
-def apply_project_config(project: Project, stack: str, stack_config: StackConfig) -> StackConfig:
-    """The config the engine hands the program: the stack file's values, then Pulumi.yaml's defaults and values
-    for the keys it does not set; a required key left unset, or a value of the wrong type, refused in the engine's
-    words (``ValidateStackConfigAndApplyProjectConfig``)."""
-    config, explicit = dict(stack_config.config), set(stack_config.explicit)
-    missing = []
-    for declared in sorted(project.declared, key=lambda d: d.written):
-        if declared.key in config:
-            continue
-        if declared.required:
-            if declared.key.startswith(f"{project.name}:"):
-                missing.append(declared.written)
-            continue
-        config[declared.key] = _engine_text(declared.value if declared.value is not None else declared.default)
-    relative = project.relative(project.stack_file(stack))
-    if missing:
-        first = next(d for d in project.declared if d.written == min(missing))
-        raise ConfigError(f"{relative}: Stack '{stack}' is missing configuration value{'s' if len(missing) > 1 else ''} "
-                          f"{_quoted_list(missing)}: set {'each' if len(missing) > 1 else 'it'}, e.g. pulumi config set"
-                          f"{' --secret' if first.secret else ''} {first.key} <value>.")
-    for declared in sorted(project.declared, key=lambda d: d.written):
-        if declared.type is None or declared.key not in stack_config.values:
-            continue  # secure: values cannot be decrypted offline, so only plain ones are type-checked
-        if not matches_type(declared.type, declared.items, stack_config.values[declared.key]):
-            raise ConfigError(f"{relative}: Stack '{stack}' with configuration key '{declared.written}' must be of "
-                              f"type '{declared.type_name()}': set a {declared.type_name()} value.")
-    return StackConfig(config=config, secret_keys=list(stack_config.secret_keys), explicit=explicit,
-                       values=dict(stack_config.values))
-
-
 def matches_type(type_name: str | None, items: Any, value: Any) -> bool:
     """The engine's ``ValidateConfigValue``: a stack file's scalar reaches it as text, a list or mapping as JSON."""
     if type_name == "string":
@@ -262,20 +231,3 @@ def _full_type_name(type_name: str | None, items: Any) -> str:
     if isinstance(items, dict):
         return f"array<{_full_type_name(items.get('type'), items.get('items'))}>"
     return type_name or ""
-
-
-def _quoted_list(keys: list[str]) -> str:
-    """``formatMissingKeys``: 'a', 'b' and 'c'."""
-    keys = sorted(keys)
-    if len(keys) == 1:
-        return f"'{keys[0]}'"
-    return ", ".join(f"'{key}'" for key in keys[:-1]) + f" and '{keys[-1]}'"
-
-
-def _engine_text(value: Any) -> str:
-    """``createConfigValue``: a scalar as Go's ``%v`` prints it, anything else as JSON."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (str, int, float)):
-        return str(value)
-    return json.dumps(value, default=str)
