@@ -7,6 +7,7 @@ repository maps its top-level folders into the namespace (setup.py), which impor
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -20,15 +21,16 @@ ROOT = Path(__file__).resolve().parents[1]
 # A consumer has no checkout on its path: drop a PYTHONPATH pointing at one (the suite run from a worktree).
 ENV = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
 
-OWN_PACKAGES = {"components": "team components", "stacks": "team stacks", "policies": "team policies"}
+OWN_PACKAGES = ("components", "stacks", "policies")
 
 CONSUMER = textwrap.dedent("""
+    import os
     import components, policies, stacks
     import genai_platform.components
     from genai_platform.components.aws import QueueWithDlq, QueueWithDlqArgs, Vpc, VpcArgs
     from genai_platform.mockcloud import run_under_mocks
 
-    print(components.OWNER, "|", stacks.OWNER, "|", policies.OWNER)
+    print(*(os.path.relpath(package.__file__) for package in (components, stacks, policies)))
     assert "site-packages" in genai_platform.components.__file__, genai_platform.components.__file__
 
     def program():
@@ -69,10 +71,16 @@ def consumer(tmp_path_factory) -> Path:
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
                    check=True, capture_output=True, timeout=300, env=ENV)
 
+    # The other team of the tests (tests/projects/team_app), with its helpers in a package named components
+    # and packages named stacks and policies of its own.
     project = tmp / "team-project"
-    for package, owner in OWN_PACKAGES.items():
-        (project / package).mkdir(parents=True)
-        (project / package / "__init__.py").write_text(f"OWNER = {owner!r}\n")
+    shutil.copytree(ROOT / "tests" / "projects" / "team_app", project, ignore=shutil.ignore_patterns("__pycache__"))
+    (project / "team_lib").rename(project / "components")
+    for module in (project / "__main__.py", *(project / "components").glob("*.py")):
+        module.write_text(module.read_text().replace("team_lib", "components"))
+    for package in OWN_PACKAGES:
+        (project / package).mkdir(exist_ok=True)
+        (project / package / "__init__.py").touch()
     return python
 
 
@@ -85,11 +93,20 @@ def _run(python: Path, code: str) -> str:
 
 def test_the_wheel_serves_components_next_to_a_project_s_own_components_stacks_and_policies(consumer):
     own, counts = _run(consumer, CONSUMER).splitlines()
-    assert own == "team components | team stacks | team policies"
+    assert own.split() == ["components/__init__.py", "stacks/__init__.py", "policies/__init__.py"]
     subnets, nat_gateways, queues, vpc_urn = counts.split()
     assert (subnets, nat_gateways, queues) == ("6", "0", "2")
     # Type tokens are the released ones: the namespace moved modules, not URNs.
     assert vpc_urn == "urn:pulumi:test::genai-platform::pulumi:pulumi:Stack$genai:aws:Vpc::team-net"
+
+
+def test_the_installed_genai_infra_plans_that_project_with_its_own_components_package(consumer):
+    project = consumer.parents[2] / "team-project"
+    result = subprocess.run([str(consumer.parent / "genai-infra"), "plan", "dev", "--project-dir", str(project)],
+                            cwd=project, capture_output=True, text=True, timeout=300, env=ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].startswith("PASS dev: 0 mandatory, ")
+    assert "team-dev-net  genai:aws:Vpc" in result.stdout
 
 
 def test_the_wheel_installs_every_module_under_one_namespace(consumer):
