@@ -148,7 +148,7 @@ def apply_project_config(project: Project, stack: str, stack_config: StackConfig
             continue  # secure: values cannot be decrypted offline, so only plain ones are type-checked
         if not matches_type(declared.type, declared.items, stack_config.values[declared.key]):
             raise ConfigError(f"{relative}: Stack '{stack}' with configuration key '{declared.written}' must be of "
-                              f"type '{declared.type_name()}': set a {declared.type_name()} value.")
+                              f"type '{declared.type_name()}': set {_a(declared.type_name())} value.")
     return StackConfig(config=config, secret_keys=list(stack_config.secret_keys), explicit=explicit,
                        values=dict(stack_config.values))
 
@@ -159,3 +159,7 @@ def _quoted_list(keys: list[str]) -> str:
     if len(keys) == 1:
         return f"'{keys[0]}'"
     return ", ".join(f"'{key}'" for key in keys[:-1]) + f" and '{keys[-1]}'"
+
+
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"

@@ -199,7 +199,7 @@ def test_sarif_points_at_their_file_and_line(team, capsys):
      "team-app:owner <value>."),
     (lambda team: edit(team / "Pulumi.dev.yaml", "  aws:region: us-east-1\n",
                        "  aws:region: us-east-1\n  team-app:zones: two\n"),
-     "dev: Pulumi.dev.yaml: Stack 'dev' with configuration key 'team-app:zones' must be of type 'integer': set a integer "
+     "dev: Pulumi.dev.yaml: Stack 'dev' with configuration key 'team-app:zones' must be of type 'integer': set an integer "
      "value."),
     (lambda team: edit(team / "Pulumi.dev.yaml", "secure: v1:", "secure: not-ciphertext "),
      "dev: Pulumi.dev.yaml: line 6: team-app:webhookToken has a secure: value that is not Pulumi ciphertext: set it with "
