@@ -1,0 +1,82 @@
+"""``genai-infra diff <env> --base <plan.json | git ref>``: what a change does to a stack, before it is merged.
+
+The head is the working tree, planned offline in-process; the base is a plan document (``genai-infra plan
+<env> --format json``, or ``plan --all --format json``) or a git ref (``main``, ``origin/main``, a commit),
+planned with that commit's own code. It prints the resources added, changed (property by property, secrets
+as ``[secret]``), replaced (renamed without an alias, or a replace-forcing property of a stateful type) and
+removed, the stack outputs that change, and the monthly cost per service, base -> head, with the budget.
+
+A base without the stack (a new stack) is an empty base: every resource is added.
+
+Exit codes:
+  0  the diff is shown and nothing that holds data is destroyed (or every such URN is --allow-destroy'ed)
+  2  the head or the base cannot be planned, or --base is neither a plan file nor a git ref (one line on stderr)
+  5  data-loss guard: a protected or data-holding resource (database, bucket, queue, cache, KMS key, volume)
+     would be removed or replaced; each is named with its type and why; --allow-destroy <urn> allows one
+"""
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+from rich.console import Console
+
+from genai_infra import cost, planning, plan_diff
+from genai_infra.commands import SUMMARIES
+from genai_infra.plan_diff import base, render
+from genai_infra.verdict import EXIT_CONFIG
+from stacks.config import ConfigError
+
+EXIT_DATA_LOSS = 5
+"""The data-loss guard's exit code: the next free one after plan's 2 (config), 3 (policy) and 4 (budget)."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("diff", help=SUMMARIES["diff"], description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("stack", metavar="ENV", help="stack name (stacks/Pulumi.<ENV>.yaml)")
+    parser.add_argument("--base", required=True, metavar="PLAN.json|REF",
+                        help="a plan document (genai-infra plan ENV --format json) or a git ref (main, origin/main, "
+                             "a commit), planned with its own code")
+    parser.add_argument("--allow-destroy", action="append", default=[], metavar="URN",
+                        help="allow destroying this protected or data-holding resource (its base URN; repeatable)")
+    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                        help="text (default), json, or markdown (for $GITHUB_STEP_SUMMARY)")
+    parser.add_argument("--project-dir", type=Path, default=None, help="checkout holding Pulumi.yaml (default: cwd)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    notes: list[str] = []
+    try:
+        root = args.project_dir.resolve() if args.project_dir else planning.project_dir()
+        found = base.load(args.base, args.stack, root)  # first: a bad --base is refused before planning
+        head = head_document(args.stack, root, notes)
+    except ConfigError as error:
+        sys.stderr.write(f"error: {args.stack}: {' '.join(str(error).split())}\n")
+        return EXIT_CONFIG
+    result = plan_diff.diff(found.document, head, found.label, frozenset(args.allow_destroy))
+    if args.format == "json":
+        sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
+    elif args.format == "markdown":
+        sys.stdout.write(render.markdown(result))
+    else:
+        Console(highlight=False, soft_wrap=True).print(render.rich_report(result))
+    for note in notes:
+        sys.stderr.write(f"warning: {args.stack}: {note}\n")
+    for loss in result.refused:
+        sys.stderr.write(f"error: {args.stack}: data loss: {loss.message()}\n")
+    return EXIT_DATA_LOSS if result.refused else 0
+
+
+def head_document(stack: str, root: Path, notes: list[str]) -> dict:
+    """The working tree's plan of ``stack`` with its cost estimate, as ``plan --format json`` writes them."""
+    with warnings.catch_warnings(record=True) as raised:
+        warnings.simplefilter("always")
+        plan = planning.plan_stack(stack, root, warnings=notes)
+    notes += sorted({" ".join(str(w.message).split()) for w in raised})
+    settings = planning.stack_settings(stack, root)
+    estimate = cost.estimate(plan, settings.monthly_budget_usd + settings.gcp_monthly_budget_usd)
+    return {**plan.to_json(), "cost": estimate.to_json()}
