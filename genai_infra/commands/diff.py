@@ -25,9 +25,10 @@ from rich.console import Console
 
 from genai_infra import cost, planning, plan_diff
 from genai_infra.commands import SUMMARIES
+from genai_infra.mockcloud import Plan
 from genai_infra.plan_diff import base, render
 from genai_infra.verdict import EXIT_CONFIG
-from stacks.config import ConfigError
+from stacks.config import ConfigError, EnvConfig
 
 EXIT_DATA_LOSS = 5
 """The data-loss guard's exit code: the next free one after plan's 2 (config), 3 (policy) and 4 (budget)."""
@@ -77,6 +78,10 @@ def head_document(stack: str, root: Path, notes: list[str]) -> dict:
         warnings.simplefilter("always")
         plan = planning.plan_stack(stack, root, warnings=notes)
     notes += sorted({" ".join(str(w.message).split()) for w in raised})
-    settings = planning.stack_settings(stack, root)
+    return plan_document(plan, planning.stack_settings(stack, root))
+
+
+def plan_document(plan: Plan, settings: EnvConfig) -> dict:
+    """``plan`` and its cost estimate against the stack's budgets: the parts of ``plan --format json`` a diff reads."""
     estimate = cost.estimate(plan, settings.monthly_budget_usd + settings.gcp_monthly_budget_usd)
     return {**plan.to_json(), "cost": estimate.to_json()}

@@ -90,7 +90,11 @@ class PlanDiff:
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed or self.replaced or self.outputs)
+        """Nothing changes: no resource, no output, no cost and no budget."""
+        cost_changes = self.cost is not None and (
+            self.cost.changed() or (self.cost.base_budget, self.cost.base_total) != (self.cost.head_budget,
+                                                                                    self.cost.head_total))
+        return not (self.added or self.removed or self.changed or self.replaced or self.outputs or cost_changes)
 
     @property
     def refused(self) -> list[DataLoss]:
