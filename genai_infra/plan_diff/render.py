@@ -13,6 +13,8 @@ from genai_infra.plan_diff.properties import Change, shown
 
 MAX_CHANGES_SHOWN = 20
 """Property changes printed per resource (the JSON output has them all)."""
+MAX_ROWS = 50
+"""Replacements listed in the Markdown summary (GitHub caps a job summary at 1 MiB)."""
 
 
 def _name(urn: str) -> str:
@@ -97,7 +99,9 @@ def markdown(result: PlanDiff) -> str:
               + " |", ""]
     if result.replaced:
         lines += ["**Replacements**", "", "| resource | type | why |", "|---|---|---|"]
-        lines += [f"| `{_name(r.base_urn)}` | `{r.type}` | {r.reason} |" for r in result.replaced]
+        lines += [f"| `{_name(r.base_urn)}` | `{r.type}` | {r.reason} |" for r in result.replaced[:MAX_ROWS]]
+        if len(result.replaced) > MAX_ROWS:
+            lines.append(f"| ... {len(result.replaced) - MAX_ROWS} more | | |")
         lines.append("")
     if result.data_loss:
         lines += ["**Data loss**", ""]

@@ -36,7 +36,7 @@ REPLACED_BY: dict[str, Replacing] = {
     "aws:rds/cluster:Cluster": Replacing(
         ("availabilityZones", "clusterIdentifier", "clusterIdentifierPrefix", "clusterScalabilityType",
          "databaseName", "dbSubnetGroupName", "dbSystemId", "engine", "engineMode", "kmsKeyId", "masterUsername",
-         "restoreToPointInTime"),
+         "restoreToPointInTime", "snapshotIdentifier", "sourceRegion", "storageEncrypted"),
         f"{_TF_AWS} internal/service/rds/cluster.go@0168cf6 (resourceCluster schema, ForceNew)"),
     "aws:s3/bucket:Bucket": Replacing(
         ("bucket", "bucketPrefix"),

@@ -19,10 +19,12 @@ from genai_infra.commands import diff as diff_command
 from genai_infra.cost import load_prices
 from genai_infra.mockcloud import run_under_mocks
 from genai_infra.plan_diff import DATA_HOLDING, REPLACED_BY, diff
+from genai_infra.plan_diff import base as plan_base
 from genai_infra.plan_diff.properties import SECRET, changes
 from genai_infra.plan_diff.render import markdown, rich_report
 from genai_infra.stack_file import SECRET_PLACEHOLDER
 from rich.console import Console
+from stacks.config import ConfigError
 
 ROOT = planning.project_dir(Path(__file__).parent)
 STACK_URN = "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev"
@@ -366,11 +368,13 @@ def test_the_stacks_secure_values_never_show(dev_document):
     assert SECRET_PLACEHOLDER not in text and f'"authToken": "{SECRET}"' in text
 
 
-# --- one true subprocess run against a git ref -----------------------------------------------------------------
+# --- a git ref as the base: planned with that commit's own code ------------------------------------------------
 
-def test_diff_against_a_git_commit_plans_the_base_with_its_own_code(tmp_path):
-    repo = tmp_path / "repo"
-    repo.mkdir()
+@pytest.fixture(scope="module")
+def git_repo(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """A repository of the checkout's committed files with three commits: ``base``, ``broken`` (a stack file the
+    plan refuses) and ``head`` (a larger dev database); the working tree is ``head``."""
+    repo = tmp_path_factory.mktemp("repo")
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", "HEAD"], capture_output=True,
                              check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(repo)], input=archive, check=True)
@@ -378,21 +382,44 @@ def test_diff_against_a_git_commit_plans_the_base_with_its_own_code(tmp_path):
     def git(*args):
         return subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
                               capture_output=True, text=True, check=True).stdout.strip()
-    git("init", "-q")
-    git("add", "-A")
-    git("commit", "-q", "-m", "base")
-    base = git("rev-parse", "HEAD")
-    stack_file = repo / "stacks" / "Pulumi.dev.yaml"
-    stack_file.write_text(stack_file.read_text() + "  genai-platform:postgresInstanceClass: db.t4g.small\n")
-    git("commit", "-q", "-am", "a larger database")
 
+    stack_file = repo / "stacks" / "Pulumi.dev.yaml"
+    original = stack_file.read_text()
+    commits = {}
+    git("init", "-q")
+    for name, text in (("base", original), ("broken", original + "  genai-platform:azCount: seven\n"),
+                       ("head", original + "  genai-platform:postgresInstanceClass: db.t4g.small\n")):
+        stack_file.write_text(text)
+        git("add", "-A")
+        git("commit", "-q", "-m", name)
+        commits[name] = git("rev-parse", "HEAD")
+    return repo, commits
+
+
+def test_diff_against_a_git_commit_plans_the_base_with_its_own_code(git_repo):
+    repo, commits = git_repo
     script = Path(sys.executable).parent / "genai-infra"
-    found = subprocess.run([str(script), "diff", "dev", "--base", base[:10], "--format", "json"], cwd=repo,
+    found = subprocess.run([str(script), "diff", "dev", "--base", commits["base"][:10], "--format", "json"], cwd=repo,
                            capture_output=True, text=True, timeout=600)
     assert found.returncode == 0, found.stderr
     result = json.loads(found.stdout)
-    assert result["base"] == f"{base[:10]} ({base[:7]})"
+    assert result["base"] == f"{commits['base'][:10]} ({commits['base'][:7]})"
     assert result["counts"]["changed"] == 1 and result["counts"]["replaced"] == result["counts"]["removed"] == 0
     assert result["changed"][0]["changes"] == [{"path": "instanceClass", "old": "db.t4g.micro", "new": "db.t4g.small",
                                                 "forces_replacement": None}]
     assert result["cost"]["delta"] > 0
+
+
+def test_a_commit_whose_stack_cannot_be_planned_is_one_error_line(git_repo):
+    repo, commits = git_repo
+    with pytest.raises(ConfigError) as refused:
+        plan_base.load(commits["broken"], "dev", repo)
+    assert str(refused.value) == (
+        f"--base {commits['broken'][:7]}: dev could not be planned there (exit 2): error: dev: stacks/Pulumi.dev.yaml: "
+        "genai-platform:azCount = 'seven' is invalid: use a whole number.")
+
+
+def test_a_commit_without_the_stack_is_an_empty_base(git_repo):
+    repo, commits = git_repo
+    found = plan_base.load(commits["base"], "qa", repo)
+    assert (found.document, found.label) == (None, f"{commits['base']} ({commits['base'][:7]})")
