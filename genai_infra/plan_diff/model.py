@@ -128,7 +128,8 @@ def plan_of(document: dict[str, Any]) -> Plan:
     """The :class:`Plan` a plan document was written from (what the cost tree and the diff need of it)."""
     resources = [RecordedResource(urn=r["urn"], type=r["type"], name=r["name"], parent=r.get("parent"),
                                   custom=r.get("custom", True), protect=r.get("protect", False),
-                                  dependencies=r.get("dependencies", []), inputs=r.get("inputs", {}))
+                                  dependencies=r.get("dependencies", []), inputs=r.get("inputs", {}),
+                                  aliases=r.get("aliases", []))
                  for r in document.get("resources", [])]
     return Plan(project=document.get("project", ""), stack=document.get("stack", ""),
                 resources=sorted(resources, key=lambda r: r.urn), outputs=document.get("outputs", {}))
@@ -142,27 +143,36 @@ def diff(base: dict[str, Any] | None, head: dict[str, Any], base_label: str,
     result = PlanDiff(stack=head_plan.stack, base_label=base_label)
     old = {r.urn: r for r in base_plan.resources if r.type != STACK_TYPE}
     new = {r.urn: r for r in head_plan.resources if r.type != STACK_TYPE}
-    renamed = _renames([old[urn] for urn in old.keys() - new.keys()], [new[urn] for urn in new.keys() - old.keys()])
-    paired_new = set(renamed.values())
-    for urn in sorted(old.keys() - new.keys()):
+    gone, appeared = old.keys() - new.keys(), new.keys() - old.keys()
+    # A head resource that names a vanished URN among its aliases is that resource under its new URN.
+    answers_to = {alias: r.urn for r in new.values() if r.urn in appeared for alias in r.aliases}
+    moved = {urn: answers_to[urn] for urn in sorted(gone) if urn in answers_to}
+    renamed = _renames([old[urn] for urn in gone - moved.keys()],
+                       [new[urn] for urn in appeared - set(moved.values())], dict(moved))
+    for urn in sorted(gone - moved.keys()):
         if urn in renamed:
             head_resource = new[renamed[urn]]
             found = changes(old[urn].inputs, head_resource.inputs)
             result.replaced.append(Replacement(urn, head_resource.urn, head_resource.type, "renamed", tuple(found)))
         else:
             result.removed.append(old[urn])
-    result.added = [new[urn] for urn in sorted(new.keys() - old.keys()) if urn not in paired_new]
-    for urn in sorted(old.keys() & new.keys()):
-        found = [_with_forcing(change, new[urn].type) for change in changes(old[urn].inputs, new[urn].inputs)]
-        if old[urn].protect != new[urn].protect:
-            found.append(Change("(protect)", old[urn].protect, new[urn].protect))
+    result.added = [new[urn] for urn in sorted(appeared - set(moved.values()) - set(renamed.values()))]
+    same = [(urn, urn) for urn in sorted(old.keys() & new.keys())] + sorted(moved.items())
+    for base_urn, urn in same:
+        found = [_with_forcing(change, new[urn].type) for change in changes(old[base_urn].inputs, new[urn].inputs)]
+        if base_urn != urn:
+            found.insert(0, Change("(urn, by alias)", base_urn, urn))
+        if old[base_urn].protect != new[urn].protect:
+            found.append(Change("(protect)", old[base_urn].protect, new[urn].protect))
         forcing = next((change.forces for change in found if change.forces), None)
         if forcing:
-            result.replaced.append(Replacement(urn, urn, new[urn].type, f"forced by {forcing}", tuple(found)))
+            result.replaced.append(Replacement(base_urn, urn, new[urn].type, f"forced by {forcing}", tuple(found)))
         elif found:
             result.changed.append((new[urn], found))
         else:
             result.unchanged += 1
+    result.replaced.sort(key=lambda replacement: replacement.base_urn)
+    result.changed.sort(key=lambda pair: pair[0].urn)
     result.outputs = changes(base_plan.outputs, head_plan.outputs)
     result.cost = _cost_delta(base, base_plan, head, head_plan)
     result.data_loss = _data_loss(result, old, new, allow_destroy)
@@ -181,12 +191,13 @@ def _depth(resource: RecordedResource, by_urn: dict[str, RecordedResource]) -> i
     return depth
 
 
-def _renames(removed: list[RecordedResource], added: list[RecordedResource]) -> dict[str, str]:
+def _renames(removed: list[RecordedResource], added: list[RecordedResource],
+             pairs: dict[str, str]) -> dict[str, str]:
     """Base URN -> head URN of each removed resource that reappears under another name: same type, same parent
     (or the parent's own new name, so a renamed component's children pair too). Parents are paired first; among
-    several candidates the one with the most equal inputs wins."""
+    several candidates the one with the most equal inputs wins. ``pairs`` starts with the resources moved by an
+    alias (they are parents too) and is returned with the renames added."""
     by_urn = {r.urn: r for r in removed}
-    pairs: dict[str, str] = {}
     candidates: dict[tuple[str, str | None], list[RecordedResource]] = defaultdict(list)
     for resource in added:
         candidates[(resource.type, resource.parent)].append(resource)
@@ -198,7 +209,7 @@ def _renames(removed: list[RecordedResource], added: list[RecordedResource]) -> 
         best = max(pool, key=lambda r: (_similarity(resource.inputs, r.inputs), r.urn == resource.urn))
         pool.remove(best)
         pairs[resource.urn] = best.urn
-    return pairs
+    return {urn: paired for urn, paired in pairs.items() if urn in by_urn}
 
 
 def _similarity(old: dict[str, Any], new: dict[str, Any]) -> int:

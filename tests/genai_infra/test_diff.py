@@ -202,6 +202,40 @@ def test_a_base_without_the_stack_adds_everything():
     assert result.counts() == {"added": 1, "removed": 0, "changed": 0, "replaced": 0, "unchanged": 0}
 
 
+class _Store(pulumi.ComponentResource):
+    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("genai:test:Store", name, None, opts)
+        from pulumi_aws import s3
+        s3.Bucket(f"{name}-bucket", opts=pulumi.ResourceOptions(parent=self))
+        self.register_outputs({})
+
+
+def _store_plan(name: str, aliases: list | None = None) -> dict:
+    return run_under_mocks(lambda: _Store(name, pulumi.ResourceOptions(aliases=aliases or [])),
+                           project="p", stack="dev").to_json()
+
+
+def test_a_component_renamed_with_an_alias_keeps_its_resources_and_loses_no_data():
+    base = _store_plan("docs")
+    aliased = _store_plan("documents", [pulumi.Alias(name="docs")])
+    by_name = {r["name"]: r for r in aliased["resources"]}
+    # the component's own alias; the bucket's: pulumi_aws's own type alias (BucketV2), and the inherited ones
+    # (its name follows its parent's), in the URN form the plan's mock monitor gives
+    assert by_name["documents"]["aliases"] == ["urn:pulumi:dev::p::pulumi:pulumi:Stack$genai:test:Store::docs"]
+    assert by_name["documents-bucket"]["aliases"] == [
+        "urn:pulumi:dev::p::genai:test:Store$aws:s3/bucketV2:BucketV2::documents-bucket",
+        "urn:pulumi:dev::p::genai:test:Store$aws:s3/bucket:Bucket::docs-bucket",
+        "urn:pulumi:dev::p::genai:test:Store$aws:s3/bucketV2:BucketV2::docs-bucket"]
+    result = diff(base, aliased, "base")
+    assert (result.replaced, result.removed, result.added, result.data_loss) == ([], [], [], [])
+    assert sorted((r.name, found[0].path) for r, found in result.changed) == [
+        ("documents", "(urn, by alias)"), ("documents-bucket", "(urn, by alias)")]
+
+    without = diff(base, _store_plan("documents"), "base")
+    assert sorted(r.reason for r in without.replaced) == ["renamed", "renamed"]
+    assert [(loss.type, loss.why) for loss in without.refused] == [("aws:s3/bucket:Bucket", "renamed to documents-bucket")]
+
+
 # --- the replacement table ------------------------------------------------------------------------------------
 
 _SDK = {"aws": "pulumi_aws", "gcp": "pulumi_gcp", "kubernetes": "pulumi_kubernetes"}
