@@ -92,7 +92,7 @@ def markdown(result: PlanDiff) -> str:
     lines = [f"### Diff of `{result.stack}` against `{result.base_label}`", ""]
     if result.empty:
         total = f"; {money(result.cost.head_total)}/month" if result.cost else ""
-        return "\n".join([*lines, f"No changes: {result.unchanged} resources unchanged{total}.", ""])
+        return "\n".join([*lines, f"No changes: {result.unchanged} resources unchanged{total}.", "", ""])
     counts = result.counts()
     lines += ["| added | changed | replaced | removed | unchanged |", "|---:|---:|---:|---:|---:|",
               "| " + " | ".join(str(counts[key]) for key in ("added", "changed", "replaced", "removed", "unchanged"))
@@ -115,4 +115,4 @@ def markdown(result: PlanDiff) -> str:
                   for name, (base, head) in cost.changed().items()]
         lines += [f"| **total** | {money(cost.base_total)} | {money(cost.head_total)} | {_signed(cost.delta)} |",
                   f"| budget | {_budget(cost.base_budget)} | {_budget(cost.head_budget)} | |", ""]
-    return "\n".join(lines)
+    return "\n".join([*lines, ""])  # a blank line after: the workflow appends one stack's summary after another

@@ -194,7 +194,7 @@ def test_the_cost_delta_is_per_service_with_the_total_and_the_budget():
 def test_no_changes_is_one_markdown_line():
     base = document(resource("topic", "aws:sns/topic:Topic"))
     assert markdown(diff(base, copy.deepcopy(base), "main (abc1234)")) == (
-        "### Diff of `dev` against `main (abc1234)`\n\nNo changes: 1 resources unchanged; $0.00/month.\n")
+        "### Diff of `dev` against `main (abc1234)`\n\nNo changes: 1 resources unchanged; $0.00/month.\n\n")
 
 
 def test_a_base_without_the_stack_adds_everything():
@@ -353,9 +353,22 @@ def test_a_bad_base_exits_2_with_one_line(run_diff, base, error):
     assert error in err and err.startswith("error: dev: --base ")
 
 
+def test_a_head_that_cannot_be_planned_exits_2_with_the_plans_error_line(dev_document, tmp_path, capsys):
+    root = _project_copy(tmp_path / "project")
+    stack_file = root / "stacks" / "Pulumi.dev.yaml"
+    stack_file.write_text(stack_file.read_text() + "  genai-platform:azCount: seven\n")
+    base_file = tmp_path / "base.json"
+    base_file.write_text(json.dumps(dev_document))
+    code = cli.main(["diff", "dev", "--base", str(base_file), "--project-dir", str(root)])
+    out, err = capsys.readouterr()
+    assert (code, out, err) == (2, "", "error: dev: stacks/Pulumi.dev.yaml: genai-platform:azCount = 'seven' is "
+                                         "invalid: use a whole number.\n")
+
+
 # --- the real stacks --------------------------------------------------------------------------------------------
 
 def _project_copy(tmp_path: Path) -> Path:
+    tmp_path.mkdir(exist_ok=True)
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     shutil.copytree(ROOT / "stacks", tmp_path / "stacks", ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path
