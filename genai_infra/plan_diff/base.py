@@ -52,6 +52,9 @@ def from_file(path: Path, stack: str) -> dict[str, Any]:
                           f"genai-infra plan {stack} --format json.") from None
     if isinstance(document, dict) and isinstance(document.get("stacks"), list):
         found = [d for d in document["stacks"] if isinstance(d, dict) and d.get("stack") == stack]
+        failed = [e for e in document.get("errors") or [] if isinstance(e, dict) and e.get("stack") == stack]
+        if not found and failed:
+            raise ConfigError(f"--base {path}: {stack} could not be planned there: {failed[0].get('error')}")
         if not found:
             names = ", ".join(str(d.get("stack")) for d in document["stacks"] if isinstance(d, dict)) or "none"
             raise ConfigError(f"--base {path}: holds no plan of {stack} (it has: {names}).")
@@ -59,9 +62,30 @@ def from_file(path: Path, stack: str) -> dict[str, Any]:
     if not isinstance(document, dict) or not isinstance(document.get("resources"), list):
         raise ConfigError(f"--base {path}: not a plan document (no resources list): write one with "
                           f"genai-infra plan {stack} --format json.")
+    malformed = _malformed(document)
+    if malformed:
+        raise ConfigError(f"--base {path}: not a plan document ({malformed}): write one with "
+                          f"genai-infra plan {stack} --format json.")
     if document.get("stack") not in (None, stack):
         raise ConfigError(f"--base {path}: is the plan of {document['stack']}, not {stack}.")
     return document
+
+
+def _malformed(document: dict[str, Any]) -> str | None:
+    """What keeps ``document`` from being compared, if anything (the diff reads these fields unchecked)."""
+    for index, resource in enumerate(document["resources"]):
+        if not (isinstance(resource, dict) and all(isinstance(resource.get(key), str) for key in ("urn", "type", "name"))
+                and isinstance(resource.get("inputs", {}), dict)):
+            return f"resources[{index}] lacks a string urn, type or name"
+    if not isinstance(document.get("outputs", {}), dict):
+        return "outputs is not an object"
+    cost = document.get("cost", {})
+    items = cost.get("items", []) if isinstance(cost, dict) else None
+    if not isinstance(items, list) or not all(
+            isinstance(item, dict) and isinstance(item.get("urn"), str)
+            and isinstance(item.get("monthly"), int | float) for item in items):
+        return "cost.items is not a list of {urn, monthly}"
+    return None
 
 
 def _git(root: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:

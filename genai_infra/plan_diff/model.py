@@ -147,8 +147,8 @@ def diff(base: dict[str, Any] | None, head: dict[str, Any], base_label: str,
     # A head resource that names a vanished URN among its aliases is that resource under its new URN.
     answers_to = {alias: r.urn for r in new.values() if r.urn in appeared for alias in r.aliases}
     moved = {urn: answers_to[urn] for urn in sorted(gone) if urn in answers_to}
-    renamed = _renames([old[urn] for urn in gone - moved.keys()],
-                       [new[urn] for urn in appeared - set(moved.values())], dict(moved))
+    renamed = _renames([old[urn] for urn in sorted(gone - moved.keys())],
+                       [new[urn] for urn in sorted(appeared - set(moved.values()))], dict(moved))
     for urn in sorted(gone - moved.keys()):
         if urn in renamed:
             head_resource = new[renamed[urn]]
@@ -206,7 +206,7 @@ def _renames(removed: list[RecordedResource], added: list[RecordedResource],
         pool = candidates.get((resource.type, parent))
         if not pool:
             continue
-        best = max(pool, key=lambda r: (_similarity(resource.inputs, r.inputs), r.urn == resource.urn))
+        best = max(pool, key=lambda r: _similarity(resource.inputs, r.inputs))  # ties: the first URN
         pool.remove(best)
         pairs[resource.urn] = best.urn
     return {urn: paired for urn, paired in pairs.items() if urn in by_urn}

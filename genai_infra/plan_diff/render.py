@@ -52,7 +52,8 @@ def rich_report(result: PlanDiff) -> Group:
         head = _name(replacement.urn)
         label = _name(replacement.base_urn) + (f" → {head}" if replacement.urn != replacement.base_urn else "")
         parts.append(Text(f"  +- {label}  ({replacement.type}): {replacement.reason}", style="magenta"))
-        parts.append(Text("\n".join(_change_lines(replacement.changes)), style="dim") if replacement.changes else "")
+        if replacement.changes:
+            parts.append(Text("\n".join(_change_lines(replacement.changes)), style="dim"))
     for resource, found in result.changed:
         parts.append(Text(f"  ~ {resource.name}  ({resource.type})", style="yellow"))
         parts.append(Text("\n".join(_change_lines(found))))
@@ -69,7 +70,7 @@ def rich_report(result: PlanDiff) -> Group:
             parts.append(Text(f"allowed by --allow-destroy: {loss.urn} ({loss.type}, {loss.holds}): {loss.why}",
                               style="dim"))
     parts.append(Text(summary_line(result), style="bold"))
-    return Group(*[part for part in parts if part != ""])
+    return Group(*parts)
 
 
 def cost_table(cost: CostDelta) -> Table:

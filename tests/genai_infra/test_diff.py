@@ -346,6 +346,10 @@ def test_the_all_document_is_accepted_and_the_stack_picked(run_diff, dev_documen
     ("no-such-ref-or-file", "error: dev: --base no-such-ref-or-file: neither a plan JSON file nor a git ref in "),
     ({"stacks": [], "errors": []}, "holds no plan of dev (it has: none)."),
     ({"resources": "x"}, "not a plan document (no resources list): write one with genai-infra plan dev --format json."),
+    ({"resources": [{"urn": "u", "type": "t"}]}, "not a plan document (resources[0] lacks a string urn, type or name)"),
+    ({"resources": [], "cost": {"items": [{"urn": "u"}]}}, "not a plan document (cost.items is not a list of {urn, monthly})"),
+    ({"stacks": [], "errors": [{"stack": "dev", "exit_code": 2, "error": "dev: stacks/Pulumi.dev.yaml: bad"}]},
+     "dev could not be planned there: dev: stacks/Pulumi.dev.yaml: bad"),
 ])
 def test_a_bad_base_exits_2_with_one_line(run_diff, base, error):
     code, out, err = run_diff(base)
