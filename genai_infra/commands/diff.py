@@ -23,7 +23,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from genai_infra import cost, planning, plan_diff
+from genai_infra import cost, plan_diff, planning
 from genai_infra.commands import SUMMARIES
 from genai_infra.mockcloud import Plan
 from genai_infra.plan_diff import base, render
@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         head = head_document(args.stack, root, notes)
     except ConfigError as error:
         sys.stderr.write(f"error: {args.stack}: {' '.join(str(error).split())}\n")
+        _warn(args.stack, notes)
         return EXIT_CONFIG
     result = plan_diff.diff(found.document, head, found.label, frozenset(args.allow_destroy))
     if args.format == "json":
@@ -65,11 +66,16 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(render.markdown(result))
     else:
         Console(highlight=False, soft_wrap=True).print(render.rich_report(result))
-    for note in notes:
-        sys.stderr.write(f"warning: {args.stack}: {note}\n")
     for loss in result.refused:
         sys.stderr.write(f"error: {args.stack}: data loss: {loss.message()}\n")
+    _warn(args.stack, notes)
     return EXIT_DATA_LOSS if result.refused else 0
+
+
+def _warn(stack: str, notes: list[str]) -> None:
+    """The program's warnings, after the error lines (as ``plan`` prints them)."""
+    for note in notes:
+        sys.stderr.write(f"warning: {stack}: {note}\n")
 
 
 def head_document(stack: str, root: Path, notes: list[str]) -> dict:
