@@ -52,9 +52,14 @@ def check_catalogue(settings: EnvConfig, config_file: str, prices: dict[str, Any
                 item = f"item {elide(repr(value))} is" if key.endswith("Types") else "it is"
                 raise ConfigError(f"{config_file}: {PROJECT}:{key} = {elide(shown)} is invalid: {item} not {what} knows: use one of the nearest, "
                                   f"{', '.join(nearest(value, known))}.")
+    check_priced_region(settings.aws_region, config_file, prices)
+
+
+def check_priced_region(region: str, config_file: str, prices: dict[str, Any]) -> None:
+    """Refuse an ``aws:region`` the price table does not price, rather than price it at another region's rates."""
     priced = prices["aws_region"]
-    if settings.aws_region != priced:
-        raise ConfigError(f"{config_file}: aws:region = {elide(repr(settings.aws_region))} is invalid: "
+    if region != priced:
+        raise ConfigError(f"{config_file}: aws:region = {elide(repr(region))} is invalid: "
                           f"{PRICES_FILE} prices {priced} only, so the estimate and the budget gate would be wrong: "
                           f"use aws:region: {priced}, or add the region's prices to {PRICES_FILE}.")
 

@@ -38,7 +38,7 @@ def validate_custom_resource(manifest: dict[str, Any]) -> str | None:
 
 @cache
 def _validator(api_version_kind: str):
-    import jsonschema  # a development dependency (also kubernetes-validate's); imported on first use
+    import jsonschema  # imported on first use
 
     schema = _strict(copy.deepcopy(_SCHEMA_SOURCES[api_version_kind].openapi_schema(api_version_kind)))
     return jsonschema.Draft7Validator(schema)

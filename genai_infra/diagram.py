@@ -101,9 +101,14 @@ def component_mermaid(plan: Plan, direction: str = "LR") -> str:
     root = stack_root(plan)
     services = sorted((r for r in plan.resources if not r.custom and r.parent == (root.urn if root else None)
                        and r.type != STACK_TYPE), key=lambda r: r.urn)
+    # A top-level component with no components inside (another team's program composing ours directly) is a
+    # component of the stack itself, not an empty service box.
+    parents = {r.parent for r in plan.resources if not r.custom}
+    loose = [service for service in services if service.urn not in parents]
+    services = [service for service in services if service.urn in parents]
     service_urns = {s.urn for s in services}
     components = sorted((r for r in plan.resources if not r.custom and r.parent in service_urns),
-                        key=lambda r: r.urn)
+                        key=lambda r: r.urn) + loose
     component_urns = {c.urn for c in components}
 
     def owner(urn: str | None) -> str | None:
@@ -115,10 +120,13 @@ def component_mermaid(plan: Plan, direction: str = "LR") -> str:
     counts = Counter(owner(r.urn) for r in plan.resources if r.custom)
     ids = {c.urn: node_id("cmp", c.name, c.urn) for c in components}
     lines = [f"flowchart {direction}"]
-    for service in services:
-        lines.append(f'  subgraph {node_id("svc", service.name, service.urn)}["{escape(service.name)} · '
-                     f'{escape(_short_type(service.type))}"]')
-        for component in (c for c in components if c.parent == service.urn):
+    groups = [(node_id("svc", service.name, service.urn), f"{service.name} · {_short_type(service.type)}",
+               [c for c in components if c.parent == service.urn]) for service in services]
+    if loose:
+        groups.append((node_id("svc", plan.stack, plan.project), f"{plan.project} / {plan.stack}", loose))
+    for group, label, members in groups:
+        lines.append(f'  subgraph {group}["{escape(label)}"]')
+        for component in members:
             count = counts[component.urn]
             lines.append(f'    {ids[component.urn]}["{escape(component.name)}<br/>{escape(_short_type(component.type))}'
                          f' · {count} resource{"" if count == 1 else "s"}"]')

@@ -7,7 +7,7 @@ physical location, the file and line of the code that created the resource (the 
 SDK sends the engine). A violation of the stack as a whole points at the stack's config file.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +20,15 @@ LEVELS = {"mandatory": "error", "advisory": "warning"}
 SRCROOT = "%SRCROOT%"
 
 
-def document(planned: Iterable[tuple[Plan, PolicyReport]], root: Path) -> dict[str, Any]:
-    """The SARIF log of every planned stack; ``root`` is the checkout paths are made relative to."""
-    return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run(plan, report, root) for plan, report in planned]}
+def document(planned: Iterable[tuple[Plan, PolicyReport]], root: Path,
+             stack_file: Callable[[str], str] = lambda stack: f"stacks/Pulumi.{stack}.yaml") -> dict[str, Any]:
+    """The SARIF log of every planned stack; ``root`` is the checkout paths are made relative to, ``stack_file``
+    the stack file (relative to ``root``) a stack-wide violation points at."""
+    return {"$schema": SCHEMA, "version": "2.1.0",
+            "runs": [run(plan, report, root, stack_file(plan.stack)) for plan, report in planned]}
 
 
-def run(plan: Plan, report: PolicyReport, root: Path) -> dict[str, Any]:
+def run(plan: Plan, report: PolicyReport, root: Path, stack_file: str | None = None) -> dict[str, Any]:
     rules = {rule.name: rule for rule in ALL_RULES}
     violated = list(dict.fromkeys(v["policy"] for v in report.violations))
     sources = {resource.urn: resource.source for resource in plan.resources}
@@ -37,7 +40,7 @@ def run(plan: Plan, report: PolicyReport, root: Path) -> dict[str, Any]:
         "automationDetails": {"id": f"genai-infra-plan/{plan.stack}/"},
         "originalUriBaseIds": {SRCROOT: {"uri": root.resolve().as_uri() + "/"}},
         "results": [_result(violation, violated.index(violation["policy"]),
-                            _location(violation["urn"], sources, plan.stack, root))
+                            _location(violation["urn"], sources, stack_file or f"stacks/Pulumi.{plan.stack}.yaml", root))
                     for violation in report.violations],
     }
 
@@ -58,7 +61,7 @@ def _result(violation: dict[str, str], rule_index: int, physical: dict[str, Any]
     return result
 
 
-def _location(urn: str, sources: dict[str, tuple[str, int] | None], stack: str, root: Path) -> dict[str, Any]:
+def _location(urn: str, sources: dict[str, tuple[str, int] | None], stack_file: str, root: Path) -> dict[str, Any]:
     source = sources.get(urn)
     if source:
         path, line = Path(source[0]), max(source[1], 1)
@@ -67,5 +70,5 @@ def _location(urn: str, sources: dict[str, tuple[str, int] | None], stack: str, 
                                          "uriBaseId": SRCROOT}, "region": {"startLine": line}}
         except ValueError:  # created by code outside the checkout (an installed library)
             return {"artifactLocation": {"uri": path.resolve().as_uri()}, "region": {"startLine": line}}
-    return {"artifactLocation": {"uri": f"stacks/Pulumi.{stack}.yaml", "uriBaseId": SRCROOT},
+    return {"artifactLocation": {"uri": stack_file, "uriBaseId": SRCROOT},
             "region": {"startLine": 1}}

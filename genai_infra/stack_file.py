@@ -1,4 +1,5 @@
-"""Read ``stacks/Pulumi.<env>.yaml`` the way the Pulumi engine does, and refuse what it refuses (or worse).
+"""Read a stack file (``stacks/Pulumi.<env>.yaml``, or another project's ``Pulumi.<stack>.yaml``) and ``Pulumi.yaml``
+the way the Pulumi engine does, and refuse what it refuses (or worse).
 
 The engine reads stack files as YAML 1.2 (Go): ``yes``/``on`` are strings, ``1.10`` is the number 1.1 unless
 quoted. PyYAML is YAML 1.1 and disagrees, so this module uses ruamel.yaml's YAML 1.2 reading, walks the
@@ -22,7 +23,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -30,7 +31,10 @@ from ruamel.yaml.events import MappingEndEvent, MappingStartEvent, SequenceEndEv
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from stacks import provider_keys
-from stacks.config import PROJECT, ConfigError, declared_keys, elide
+from stacks.config import ConfigError, elide
+
+if TYPE_CHECKING:  # genai_infra.project reads Pulumi.yaml with this module's reader
+    from genai_infra.project import Project
 
 SECRET_PLACEHOLDER = "OfflinePlaceholderSecret-0000"
 """Stands in for every ``secure:`` value offline: the real one is never decrypted or printed."""
@@ -54,6 +58,9 @@ class StackConfig:
     secret_keys: list[str] = field(default_factory=list)
     explicit: set[str] = field(default_factory=set)
     """Keys the file sets (the rest come from tier presets or Pulumi.yaml)."""
+    values: dict[str, Any] = field(default_factory=dict)
+    """The plain (not ``secure:``) values the file sets, as YAML read them: what the engine type-checks against
+    Pulumi.yaml's declarations (a scalar as its text, a list or mapping as itself)."""
 
 
 class _Reader:
@@ -136,29 +143,30 @@ class _Reader:
         return pairs
 
 
-def read_stack_file(root: Path, stack: str) -> StackConfig:
-    """The config of ``stacks/Pulumi.<stack>.yaml`` as the engine passes it to the program.
+def read_stack_file(project: Project, stack: str) -> StackConfig:
+    """The config of ``project``'s ``Pulumi.<stack>.yaml`` as the engine passes it to the program.
 
-    ``secure:`` values, and secret keys declared in Pulumi.yaml but not set, get a placeholder.
+    Bare keys get the project's namespace. ``secure:`` values get a placeholder; so do, for the platform itself,
+    the secret keys Pulumi.yaml declares and the file does not set (the committed stack files carry no secrets).
     """
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", stack) or stack.startswith("."):
         raise ConfigError(f"{elide(repr(stack))} is not a stack name: use letters, digits, _, - and . (e.g. dev).")
-    relative = f"stacks/Pulumi.{stack}.yaml"
-    path = root / relative
+    path = project.stack_file(stack)
+    relative = project.relative(path)
     if not path.is_file():
-        known = ", ".join(stack_names(root)) or "none"
+        known = ", ".join(project.stack_names()) or "none"
         raise ConfigError(f"{relative} does not exist: create it, or plan one of the stacks that exist ({known}).")
     reader = _Reader(relative)
     document = reader.compose(_read_text(path, relative))
     section = _section(reader, document, "config")
-    declared_secret = _declared_secret_keys(root)
+    declared_secret = project.secret_keys
     result = StackConfig()
     lines: dict[str, int] = {}
     for key, node, line in reader.pairs(section) if section is not None else []:
-        full_key = key if ":" in key else f"{PROJECT}:{key}"
+        full_key = project.full_key(key)
         if full_key in lines:
             raise reader.error(line, f"{full_key} is set twice (lines {lines[full_key]} and {line}, with and "
-                                     f"without the {PROJECT}: prefix): keep one")
+                                     f"without the {project.name}: prefix): keep one")
         lines[full_key] = line
         result.explicit.add(full_key)
         value = reader.value(node)
@@ -170,18 +178,25 @@ def read_stack_file(root: Path, stack: str) -> StackConfig:
         if full_key in declared_secret:
             raise reader.error(line, f"{full_key} is declared secret in Pulumi.yaml but set in plain text: remove "
                                      f"the line and run pulumi config set --secret {full_key} <value>")
-        _check_plain(reader, node, line, full_key, value)
+        _check_plain(reader, node, line, full_key, value, project)
         result.config[full_key] = _engine_text(value)
-    for key in declared_secret:
+        result.values[full_key] = value if isinstance(value, (list, dict)) else result.config[full_key]
+    for key in declared_secret if project.is_platform else ():
         if key not in result.config:
             result.config[key] = SECRET_PLACEHOLDER
             result.secret_keys.append(key)
     return result
 
 
-def stack_names(root: Path) -> list[str]:
-    """Stacks that have a ``stacks/Pulumi.<name>.yaml``."""
-    return sorted(path.name[len("Pulumi."):-len(".yaml")] for path in (root / "stacks").glob("Pulumi.*.yaml"))
+def read_mapping(path: Path, relative: str) -> dict[str, Any]:
+    """A YAML mapping file (``Pulumi.yaml``) read as strictly as a stack file, as plain values."""
+    reader = _Reader(relative)
+    document = reader.compose(_read_text(path, relative))
+    if document is None:
+        return {}
+    if not isinstance(document, MappingNode):
+        raise reader.error(document, "expected a mapping of key: value lines")
+    return reader.value(document)
 
 
 def _read_text(path: Path, relative: str) -> str:
@@ -237,19 +252,18 @@ def _is_base64(text: str) -> bool:
         return False
 
 
-def _check_plain(reader: _Reader, node: Node, line: int, key: str, value: Any) -> None:
+def _check_plain(reader: _Reader, node: Node, line: int, key: str, value: Any, project: Project) -> None:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         raise reader.error(line, f"{key} has no value: set one or remove the line")
-    if _is_string_key(key) and isinstance(node, ScalarNode) and str(node.tag) in _KINDS:
+    if _is_string_key(key, project) and isinstance(node, ScalarNode) and str(node.tag) in _KINDS:
         text = elide(node.value)
         raise reader.error(line, f"{key} = {text} is read as {_KINDS[str(node.tag)]} by YAML 1.2 (as Pulumi reads "
                                  f"it): quote it, {key}: \"{text}\"")
 
 
-def _is_string_key(key: str) -> bool:
-    setting = declared_keys().get(key)
-    if setting is not None:
-        return setting.kind == "string"
+def _is_string_key(key: str, project: Project) -> bool:
+    if key in project.kinds:
+        return project.kinds[key] == "string"
     namespace, _, name = key.partition(":")
     return namespace in provider_keys.PROVIDERS and provider_keys.provider_keys(namespace).get(name) == "string"
 
@@ -260,13 +274,6 @@ def _engine_text(value: Any) -> str:
     if isinstance(value, (list, dict)):
         return json.dumps(value, default=str)
     return str(value)
-
-
-def _declared_secret_keys(root: Path) -> list[str]:
-    reader = _Reader("Pulumi.yaml")
-    section = _section(reader, reader.compose(_read_text(root / "Pulumi.yaml", "Pulumi.yaml")), "config")
-    declared = reader.value(section) if section is not None else {}
-    return [key for key, spec in declared.items() if isinstance(spec, dict) and spec.get("secret")]
 
 
 def _one_line(text: object) -> str:

@@ -549,18 +549,34 @@ def _key_problem(key: str, value: str) -> str | None:
     if namespace == provider_keys.ENGINE_NAMESPACE:
         return None
     if namespace in provider_keys.PROVIDERS:
-        kinds = provider_keys.provider_keys(namespace)
-        if name not in kinds:
-            return _unknown(name, list(kinds), f"{namespace}:", f"the {namespace} provider reads no such key")
-        if kinds[name] == "boolean" and value not in ("true", "false"):
-            return "the provider reads a boolean: use true or false"
-        if kinds[name] == "integer" and not re.fullmatch(r"-?[0-9]+", value):
-            return "the provider reads a whole number"
-        return None
+        return _provider_key_problem(namespace, name, value)
     namespaces = [PROJECT, *provider_keys.PROVIDERS, provider_keys.ENGINE_NAMESPACE]
     close = difflib.get_close_matches(namespace, namespaces, n=1)
     hint = f"did you mean {close[0]}:{name}?" if close else f"the program reads {', '.join(namespaces)} keys"
     return f"unknown namespace {namespace!r}; remove it or fix the name ({hint})"
+
+
+def _provider_key_problem(namespace: str, name: str, value: str) -> str | None:
+    kinds = provider_keys.provider_keys(namespace)
+    if name not in kinds:
+        return _unknown(name, list(kinds), f"{namespace}:", f"the {namespace} provider reads no such key")
+    if kinds[name] == "boolean" and value not in ("true", "false"):
+        return "the provider reads a boolean: use true or false"
+    if kinds[name] == "integer" and not re.fullmatch(r"-?[0-9]+", value):
+        return "the provider reads a whole number"
+    return None
+
+
+def provider_problem(key: str, value: str) -> str | None:
+    """Why a provider key (``aws:region``, ``gcp:project``...) of any project's stack file is wrong, as the
+    platform's own are checked: a key the installed provider reads, of its type, and a region or project id the
+    cloud knows. ``None`` for keys of other namespaces: another project's own keys are its business."""
+    namespace, _, name = key.partition(":")
+    if namespace not in provider_keys.PROVIDERS:
+        return None
+    problem = _provider_key_problem(namespace, name, value)
+    check = _PROVIDER_CHECKS.get(key)
+    return problem or (check(value) if check else None)
 
 
 def _unknown(name: str, known: list[str], prefix: str, otherwise: str) -> str:
