@@ -23,12 +23,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-from genai_infra import cost, plan_diff, planning
+from genai_infra import cost, gates, plan_diff, planning
 from genai_infra.commands import SUMMARIES
 from genai_infra.mockcloud import Plan
 from genai_infra.plan_diff import base, render
+from genai_infra.project import Project, read_project
 from genai_infra.verdict import EXIT_CONFIG
-from stacks.config import ConfigError, EnvConfig
+from stacks.config import ConfigError
 
 EXIT_DATA_LOSS = 5
 """The data-loss guard's exit code: the next free one after plan's 2 (config), 3 (policy) and 4 (budget)."""
@@ -37,7 +38,7 @@ EXIT_DATA_LOSS = 5
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("diff", help=SUMMARIES["diff"], description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("stack", metavar="ENV", help="stack name (stacks/Pulumi.<ENV>.yaml)")
+    parser.add_argument("stack", metavar="ENV", help="stack name (its Pulumi.<ENV>.yaml)")
     parser.add_argument("--base", required=True, metavar="PLAN.json|REF",
                         help="a plan document (genai-infra plan ENV --format json) or a git ref (main, origin/main, "
                              "a commit), planned with its own code")
@@ -45,7 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="allow destroying this protected or data-holding resource (its base URN; repeatable)")
     parser.add_argument("--format", choices=("text", "json", "markdown"), default="text",
                         help="text (default), json, or markdown (for $GITHUB_STEP_SUMMARY)")
-    parser.add_argument("--project-dir", type=Path, default=None, help="checkout holding Pulumi.yaml (default: cwd)")
+    parser.add_argument("--project-dir", type=Path, default=None,
+                        help="the Pulumi Python project: this checkout (default: the one holding Pulumi.yaml above "
+                             "cwd) or another team's, planned as plan --project-dir plans it")
     parser.set_defaults(func=run)
 
 
@@ -80,14 +83,22 @@ def _warn(stack: str, notes: list[str]) -> None:
 
 def head_document(stack: str, root: Path, notes: list[str]) -> dict:
     """The working tree's plan of ``stack`` with its cost estimate, as ``plan --format json`` writes them."""
+    project = read_project(root)
     with warnings.catch_warnings(record=True) as raised:
         warnings.simplefilter("always")
-        plan = planning.plan_stack(stack, root, warnings=notes)
+        plan = planning.plan_project(project, stack, warnings=notes)
     notes += sorted({" ".join(str(w.message).split()) for w in raised})
-    return plan_document(plan, planning.stack_settings(stack, root))
+    return plan_document(plan, budget(project, stack))
 
 
-def plan_document(plan: Plan, settings: EnvConfig) -> dict:
-    """``plan`` and its cost estimate against the stack's budgets: the parts of ``plan --format json`` a diff reads."""
-    estimate = cost.estimate(plan, settings.monthly_budget_usd + settings.gcp_monthly_budget_usd)
-    return {**plan.to_json(), "cost": estimate.to_json()}
+def budget(project: Project, stack: str) -> float | None:
+    """The budget ``plan`` holds the stack against by default: the platform's two clouds, another team's
+    ``<project>:monthlyBudgetUsd`` or none."""
+    if project.is_platform:
+        return gates.platform_gates(planning.stack_settings(stack, project.root), gates.Choices()).budget
+    return gates.project_gates(project, stack, planning.stack_config(project, stack), gates.Choices()).budget
+
+
+def plan_document(plan: Plan, budget_usd: float | None) -> dict:
+    """``plan`` and its cost estimate against the budget: the parts of ``plan --format json`` a diff reads."""
+    return {**plan.to_json(), "cost": cost.estimate(plan, budget_usd).to_json()}

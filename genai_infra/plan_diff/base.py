@@ -3,7 +3,9 @@
 A git ref is planned the way a fresh checkout of it would be: ``git archive <ref>`` into a temporary folder,
 ``pip install --no-deps --no-build-isolation --target <tmp>/site <tmp>/tree`` (the base's own packaging, so
 any package layout it has works), then the base's ``genai-infra`` console script, ``PYTHONPATH=<tmp>/site``,
-cwd the base tree, ``plan <env> --format json``. Nothing of the head's code is imported by that run.
+cwd the base tree, ``plan <env> --format json``. Nothing of the head's code is imported by that run. Another
+team's project (``--project-dir``, possibly a folder of its repository) is planned in the same folder of the
+base tree; a repository that ships no ``genai-infra`` is planned by the running one.
 """
 
 import io
@@ -26,6 +28,8 @@ SCRIPT = "genai-infra"
 PLANNED_EXIT_CODES = (0, 3, 4)
 """``plan`` exit codes that still print the document (policy violations and an over-budget estimate)."""
 TIMEOUT_SECONDS = 600
+RUNNING_PLANNER = ("-m", "genai_infra.cli")
+"""The planner running this diff, for a base that ships none of its own."""
 
 
 @dataclass(frozen=True)
@@ -103,19 +107,29 @@ def _resolve(ref: str, root: Path) -> str:
 
 
 def plan_commit(commit: str, stack: str, root: Path) -> dict[str, Any] | None:
-    """The plan document of ``stack`` at ``commit``, planned by that commit's code; None if it has no such stack."""
+    """The plan document of ``stack`` at ``commit``, planned by that commit's code; None if it has no such stack.
+
+    ``root`` may be a project inside the repository (another team's, ``plan --project-dir``): the same folder of
+    the base tree is planned. A base that ships no ``genai-infra`` of its own (another team's repository) is
+    planned by the running one, with the base's own packages installed first when it has any."""
+    toplevel = _toplevel(root)
+    inside = root.resolve().relative_to(toplevel)
     with tempfile.TemporaryDirectory(prefix="genai-infra-diff-") as folder:
         tree, site = Path(folder) / "tree", Path(folder) / "site"
-        _extract(commit, root, tree)
-        if not _stack_file(tree, stack).is_file():
+        _extract(commit, toplevel, tree)  # from the top: in a sub-folder, git archive takes only that folder
+        project = tree / inside
+        if not _stack_file(project, stack).is_file():
             return None
-        install = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                                  "--no-build-isolation", "--target", str(site), str(tree)],
-                                 capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
-        if install.returncode != 0:
-            raise ConfigError(f"--base {commit[:7]}: its code does not install: {_last_line(install.stderr)}")
-        planned = subprocess.run([sys.executable, *_entry_point(tree, site), "plan", stack, "--format", "json"],
-                                 cwd=tree, env=_environment(site), capture_output=True, text=True,
+        if (tree / "pyproject.toml").is_file() or (tree / "setup.py").is_file():
+            install = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                                      "--no-build-isolation", "--target", str(site), str(tree)],
+                                     capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
+            if install.returncode != 0:
+                raise ConfigError(f"--base {commit[:7]}: its code does not install: {_last_line(install.stderr)}")
+        command, paths = _entry_point(tree, site)
+        where = ["--project-dir", str(project)] if inside != Path(".") or tuple(command) == RUNNING_PLANNER else []
+        planned = subprocess.run([sys.executable, *command, "plan", stack, "--format", "json", *where], cwd=project,
+                                 env=_environment([site, *paths]), capture_output=True, text=True,
                                  timeout=TIMEOUT_SECONDS)
     if planned.returncode not in PLANNED_EXIT_CODES:
         raise ConfigError(f"--base {commit[:7]}: {stack} could not be planned there (exit {planned.returncode}): "
@@ -124,6 +138,13 @@ def plan_commit(commit: str, stack: str, root: Path) -> dict[str, Any] | None:
         return json.loads(planned.stdout)
     except json.JSONDecodeError:
         raise ConfigError(f"--base {commit[:7]}: its plan printed no JSON document.") from None
+
+
+def _toplevel(root: Path) -> Path:
+    found = _git(root, "rev-parse", "--show-toplevel", text=True)
+    if found.returncode != 0:
+        raise ConfigError(f"{root} is not in a git repository: pass --base a plan file instead of a git ref.")
+    return Path(found.stdout.strip()).resolve()
 
 
 def _extract(commit: str, root: Path, tree: Path) -> None:
@@ -145,22 +166,25 @@ def _stack_file(tree: Path, stack: str) -> Path:
     return tree / str(folder) / f"Pulumi.{stack}.yaml"
 
 
-def _entry_point(tree: Path, site: Path) -> list[str]:
-    """The base's console script as pip wrote it, or its ``[project.scripts]`` entry run through ``-c``."""
+def _entry_point(tree: Path, site: Path) -> tuple[list[str], list[Path]]:
+    """How to run the base's ``genai-infra`` and what to add to its path: its console script as pip wrote it, its
+    ``[project.scripts]`` entry, or (a repository that ships none, e.g. another team's) the running planner."""
     script = site / "bin" / SCRIPT
     if script.is_file():
-        return [str(script)]
+        return [str(script)], []
     try:
         target = tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"][SCRIPT]
-    except (OSError, KeyError, tomllib.TOMLDecodeError):
-        raise ConfigError(f"the base declares no {SCRIPT} console script in pyproject.toml [project.scripts].") from None
+    except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError):
+        # found where this process finds it (its own PYTHONPATH, else the installed package)
+        return list(RUNNING_PLANNER), [Path(entry) for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+                                       if entry]
     module, _, function = target.partition(":")
-    return ["-c", f"import sys; from {module} import {function}; sys.exit({function}())"]
+    return ["-c", f"import sys; from {module} import {function}; sys.exit({function}())"], []
 
 
-def _environment(site: Path) -> dict[str, str]:
+def _environment(paths: list[Path]) -> dict[str, str]:
     environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    return {**environment, "PYTHONPATH": str(site), "PYTHONSAFEPATH": "1"}
+    return {**environment, "PYTHONPATH": os.pathsep.join(map(str, paths)), "PYTHONSAFEPATH": "1"}
 
 
 def _last_line(text: str, prefer: str | None = None) -> str:

@@ -18,6 +18,7 @@ from genai_infra import cli, planning
 from genai_infra.commands import diff as diff_command
 from genai_infra.cost import load_prices
 from genai_infra.mockcloud import run_under_mocks
+from genai_infra.project import read_project
 from genai_infra.plan_diff import DATA_HOLDING, REPLACED_BY, diff
 from genai_infra.plan_diff import base as plan_base
 from genai_infra.plan_diff.properties import SECRET, changes
@@ -293,7 +294,7 @@ def test_every_data_holding_type_has_its_replace_forcing_properties_and_the_stac
 
 @pytest.fixture(scope="module")
 def dev_document(stack_plans):
-    return diff_command.plan_document(stack_plans["dev"], planning.stack_settings("dev", ROOT))
+    return diff_command.plan_document(stack_plans["dev"], diff_command.budget(read_project(ROOT), "dev"))
 
 
 @pytest.fixture
@@ -474,3 +475,38 @@ def test_a_commit_without_the_stack_is_an_empty_base(git_repo):
     repo, commits = git_repo
     found = plan_base.load(commits["base"], "qa", repo)
     assert (found.document, found.label) == (None, f"{commits['base']} ({commits['base'][:7]})")
+
+
+TEAM_APP = ROOT / "tests" / "projects" / "team_app"
+
+
+def test_another_teams_project_diffs_against_its_saved_plan(tmp_path, capsys):
+    base = planning.plan_project(read_project(TEAM_APP), "dev").to_json()
+    gone = next(r for r in base["resources"] if r["type"] == "aws:sqs/queue:Queue")
+    base_file = tmp_path / "base.json"
+    base_file.write_text(json.dumps({**base, "resources": [*base["resources"],
+                                                            {**gone, "urn": gone["urn"] + "-old", "name": "old"}]}))
+    code = cli.main(["diff", "dev", "--base", str(base_file), "--project-dir", str(TEAM_APP), "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == EXIT_DATA_LOSS, err
+    result = json.loads(out)
+    assert (result["counts"]["removed"], result["counts"]["added"], [loss["holds"] for loss in result["data_loss"]]) \
+        == (1, 0, ["queue"])
+
+
+def test_another_teams_project_in_a_folder_of_the_repository_is_planned_by_the_bases_own_planner(git_repo):
+    repo, commits = git_repo
+    found = plan_base.load(commits["base"], "dev", repo / "tests" / "projects" / "team_app")
+    expected = planning.plan_project(read_project(TEAM_APP), "dev")
+    assert sorted(r["urn"] for r in found.document["resources"]) == sorted(r.urn for r in expected.resources)
+
+
+def test_a_repository_without_its_own_planner_is_planned_by_the_running_one(tmp_path):
+    shutil.copytree(TEAM_APP, tmp_path / "app", ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run(["git", "-C", str(tmp_path / "app"), "init", "-q"], check=True)
+    subprocess.run(["git", "-C", str(tmp_path / "app"), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(tmp_path / "app"), "-c", "user.name=t", "-c", "user.email=t@example.com",
+                    "commit", "-q", "-m", "app"], check=True)
+    found = plan_base.load("HEAD", "dev", tmp_path / "app")
+    expected = planning.plan_project(read_project(TEAM_APP), "dev")
+    assert sorted(r["urn"] for r in found.document["resources"]) == sorted(r.urn for r in expected.resources)
