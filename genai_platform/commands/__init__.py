@@ -7,6 +7,7 @@ command's module is imported only when that command is chosen.
 
 SUMMARIES = {
     "plan": "plan stacks offline (no cloud account, no Pulumi CLI)",
+    "diff": "compare a stack's plan with a base (a plan file or a git ref): changes, replacements, cost",
     "bootstrap": "create the S3 state bucket and KMS key for Pulumi (idempotent)",
     "verify": "check a deployed environment (database, buckets, queues, targets, budgets, alarms)",
     "first-deploy": "print the script of a new environment's first deploy",

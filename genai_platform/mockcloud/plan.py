@@ -26,6 +26,8 @@ class RecordedResource:
     """State the mocks returned (inputs plus computed ids, ARNs, endpoints)."""
     source: tuple[str, int] | None = None
     """File and line of the code that created it, as the SDK sends it to the engine (``sourcePosition``)."""
+    aliases: list[str] = field(default_factory=list)
+    """The other URNs it answers to (its ``aliases``, and its parent's, as the engine derives them)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +39,7 @@ class RecordedResource:
             "protect": self.protect,
             "dependencies": self.dependencies,
             "inputs": self.inputs,
+            "aliases": self.aliases,
         }
 
 

@@ -14,6 +14,7 @@ from pulumi.runtime.mocks import MockEngine, MockMonitor, MockSettings
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from genai_platform.mockcloud.aliases import alias_urns
 from genai_platform.mockcloud.cloud import PlatformMocks
 from genai_platform.mockcloud.plan import Plan, RecordedResource
 
@@ -41,6 +42,7 @@ class RecordingMonitor(MockMonitor):
         self.stack_outputs: dict[str, Any] = {}
         self._urns: set[str] = set()
         self.duplicate_urns: list[str] = []
+        self._aliases: dict[str, list[str]] = {}
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
@@ -50,6 +52,8 @@ class RecordingMonitor(MockMonitor):
             self.duplicate_urns.append(response.urn)
         self._urns.add(response.urn)
         registered = self.resources.get(response.urn)
+        aliases = alias_urns(request, response.urn, self._aliases.get(request.parent, []))
+        self._aliases[response.urn] = aliases
         self.recorded.append(
             RecordedResource(
                 urn=response.urn,
@@ -64,6 +68,7 @@ class RecordingMonitor(MockMonitor):
                 remote=request.remote,
                 outputs=registered.state if registered else {},
                 source=_source(request),
+                aliases=aliases,
             )
         )
         return response
