@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from genai_platform import policy_check
+from genai_platform import planning, policy_check
 from genai_platform.project import Project
 from genai_platform.stack_file import StackConfig
 from genai_platform.policies import ALL_RULES
@@ -102,6 +102,14 @@ def project_gates(project: Project, stack: str, config: StackConfig, choices: Ch
                                                                        "prod's)"))
     budget, budget_source = _budget(project, file, config, choices.budget_key)
     return Gates(environment, policy_config, levels, budget, budget_source)
+
+
+
+def stack_gates(project: Project, stack: str, choices: Choices) -> Gates:
+    """The gates of ``project``'s ``stack``: the platform's tier, or another team's choices and config."""
+    if project.is_platform:
+        return platform_gates(planning.stack_settings(stack, project.root), choices)
+    return project_gates(project, stack, planning.stack_config(project, stack), choices)
 
 
 def _budget(project: Project, file: str, config: StackConfig, key: str | None) -> tuple[float | None, str]:

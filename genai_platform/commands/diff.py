@@ -94,9 +94,7 @@ def head_document(stack: str, root: Path, notes: list[str]) -> dict:
 def budget(project: Project, stack: str) -> float | None:
     """The budget ``plan`` holds the stack against by default: the platform's two clouds, another team's
     ``<project>:monthlyBudgetUsd`` or none."""
-    if project.is_platform:
-        return gates.platform_gates(planning.stack_settings(stack, project.root), gates.Choices()).budget
-    return gates.project_gates(project, stack, planning.stack_config(project, stack), gates.Choices()).budget
+    return gates.stack_gates(project, stack, gates.Choices()).budget
 
 
 def plan_document(plan: Plan, budget_usd: float | None) -> dict:

@@ -33,7 +33,7 @@ from genai_platform.atomic import write_text_atomic
 from genai_platform.commands import SUMMARIES
 from genai_platform.diagram import FORMATS
 from genai_platform.mockcloud import Plan
-from genai_platform.project import Project, read_project
+from genai_platform.project import read_project
 from genai_platform.verdict import EXIT_CONFIG, Verdict
 from genai_platform.stacks.config import TIERS, ConfigError
 
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
                     plan = planning.plan_project(project, name, warnings=collected)
                 finally:
                     collected += sorted({" ".join(str(w.message).split()) for w in raised})
-            held = _gates(project, name, choices)
+            held = gates.stack_gates(project, name, choices)
         except ConfigError as error:
             _error(f"{name}: {error}")
             results.append(StackResult(verdict.not_planned(name), error=str(error)))
@@ -158,12 +158,6 @@ class StackResult:
     def document(self) -> dict:
         return {**self.plan.to_json(), "policies": self.policies.to_json(), "cost": self.estimate.to_json(),
                 "gates": self.held.to_json(), "verdict": self.verdict.to_json()}
-
-
-def _gates(project: Project, stack: str, choices: gates.Choices) -> gates.Gates:
-    if project.is_platform:
-        return gates.platform_gates(planning.stack_settings(stack, project.root), choices)
-    return gates.project_gates(project, stack, planning.stack_config(project, stack), choices)
 
 
 def _error(line: str) -> None:
