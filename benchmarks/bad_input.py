@@ -12,8 +12,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from genai_infra import planning
-from stacks.config import ConfigError
+from genai_platform import planning
+from genai_platform.stacks.config import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()

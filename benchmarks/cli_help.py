@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from genai_infra.commands import SUMMARIES
+from genai_platform.commands import SUMMARIES
 
 SCRIPT = Path(sys.executable).parent / "genai-infra"
 

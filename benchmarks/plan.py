@@ -8,7 +8,7 @@ import resource
 import statistics
 import time
 
-from genai_infra import planning
+from genai_platform import planning
 
 
 def main() -> None:

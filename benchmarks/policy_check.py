@@ -11,7 +11,7 @@ import argparse
 import statistics
 import time
 
-from genai_infra import planning, policy_check
+from genai_platform import planning, policy_check
 
 
 def main() -> None:

@@ -14,10 +14,10 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from genai_infra import cost
-from genai_infra.cost.anchors import compare, markdown_table
-from genai_infra.diagram import component_mermaid
-from genai_infra.mockcloud import Plan
+from genai_platform import cost
+from genai_platform.cost.anchors import compare, markdown_table
+from genai_platform.diagram import component_mermaid
+from genai_platform.mockcloud import Plan
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 ORDER = ("dev", "staging", "prod")
@@ -77,7 +77,7 @@ def main() -> int:
     mode.add_argument("--write", action="store_true", help="rewrite the figures in README.md")
     args = parser.parse_args()
 
-    from genai_infra import planning
+    from genai_platform import planning
 
     root = planning.project_dir()
     plans = {stack: planning.plan_stack(stack, root, warnings=[]) for stack in ORDER}

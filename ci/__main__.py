@@ -8,8 +8,8 @@
 import pulumi
 from pulumi_aws import get_region
 
-from components.aws.ci_identity import GithubCiIdentity, GithubCiIdentityArgs
-from components.gcp.workload_identity import GithubWorkloadIdentity, GithubWorkloadIdentityArgs
+from genai_platform.components.aws.ops.ci_identity import GithubCiIdentity, GithubCiIdentityArgs
+from genai_platform.components.gcp.workload_identity import GithubWorkloadIdentity, GithubWorkloadIdentityArgs
 
 config = pulumi.Config()
 repository = config.require("repository")

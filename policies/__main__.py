@@ -9,14 +9,14 @@ import sys
 from pathlib import Path
 
 _PACK_DIR = Path(__file__).resolve().parent
-# Run as a script, Python puts the pack directory first on sys.path; put the repository root there
-# instead so ``policies`` and ``components`` import as packages and no rule module shadows another name.
+# Run as a script, Python puts the pack directory first on sys.path, where a module of the pack (values.py,
+# registry.py...) would shadow a library of the same name; the rules import as ``genai_platform.policies``
+# from the project virtualenv (PulumiPolicy.yaml), where ./setup.sh installed the project.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _PACK_DIR]
-sys.path.insert(0, str(_PACK_DIR.parent))
 
 from pulumi_policy import PolicyPack  # noqa: E402
 
-from policies.pack import pack_arguments  # noqa: E402
-from policies.registry import environment_from_process  # noqa: E402
+from genai_platform.policies.pack import pack_arguments  # noqa: E402
+from genai_platform.policies.registry import environment_from_process  # noqa: E402
 
 PolicyPack(**pack_arguments(environment_from_process()))

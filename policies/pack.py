@@ -5,8 +5,8 @@ Kept apart from ``__main__`` so tests can check them without starting the pack's
 
 from typing import Any
 
-from policies.registry import Rule, build_policies
-from policies.rules import ALL_RULES
+from genai_platform.policies.registry import Rule, build_policies
+from genai_platform.policies.rules import ALL_RULES
 
 PACK_NAME = "genai-platform"
 """Also the ``name`` in PulumiPolicy.yaml's directory; shows in every violation as ``genai-platform@v<version>``."""

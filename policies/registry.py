@@ -4,13 +4,13 @@ A rule is a plain function plus metadata. The same function runs
 
 * inside ``pulumi preview --policy-pack policies`` (``policies/__main__.py`` wraps every rule in a
   ``pulumi_policy.ResourceValidationPolicy`` / ``StackValidationPolicy`` via :func:`build_policies`), and
-* in ``genai-infra plan`` (``genai_infra.policy_check`` hands the same policy objects to pulumi_policy's
+* in ``genai-infra plan`` (``genai_platform.policy_check`` hands the same policy objects to pulumi_policy's
   analyzer servicer in-process, with the Analyzer requests the engine would send for the offline plan).
 
 Rule functions receive the pulumi_policy args object and a :class:`RuleContext` (environment and
 settings read from the policy's config) and *yield* what is wrong; the wrapper appends the
 remediation and reports it. Resource rules yield strings, stack rules ``(urn or None, message)``.
-The wrapper hands rules their props through :func:`policies.values.engine_view`, so numbers read as
+The wrapper hands rules their props through :func:`genai_platform.policies.values.engine_view`, so numbers read as
 written (``22``, not the ``22.0`` protobuf delivers) while unknown values still raise.
 """
 
@@ -31,7 +31,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies.values import engine_view, plain
+from genai_platform.policies.values import engine_view, plain
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 """The environments (= stack names) the platform deploys; unknown names are treated as ``prod``."""
@@ -133,7 +133,7 @@ class Rule:
 
 
 RULES: list[Rule] = []
-"""Every registered rule, in registration order; ``policies.rules.ALL_RULES`` is the ordered, complete set."""
+"""Every registered rule, in registration order; ``genai_platform.policies.rules.ALL_RULES`` is the ordered, complete set."""
 
 
 def _register(rule: Rule) -> Rule:

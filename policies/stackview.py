@@ -12,7 +12,7 @@ from typing import Any
 from pulumi_policy import PolicyResource, StackValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
-from policies.values import is_placeholder, peek
+from genai_platform.policies.values import is_placeholder, peek
 
 _IDENTIFIER_KEYS = ("arn", "url", "id", "name", "bucket")
 

@@ -2,13 +2,13 @@
 
 import pulumi
 
-from stacks import config
-from stacks.services.chat import ChatService
-from stacks.services.guardrails import Guardrails
-from stacks.services.observability import CloudRunMonitoring, Observability
-from stacks.services.platform import Platform
-from stacks.services.rag import RagService
-from stacks.services.tabular import TabularService
+from genai_platform.stacks import config
+from genai_platform.stacks.services.chat import ChatService
+from genai_platform.stacks.services.guardrails import Guardrails
+from genai_platform.stacks.services.observability import CloudRunMonitoring, Observability
+from genai_platform.stacks.services.platform import Platform
+from genai_platform.stacks.services.rag import RagService
+from genai_platform.stacks.services.tabular import TabularService
 
 settings = config.from_pulumi()
 platform = Platform(settings)
@@ -39,7 +39,7 @@ pulumi.export("ecsClusterName", tabular.model_api.cluster_name)
 pulumi.export("ecsServiceNames", {"tabular-api": tabular.model_api.service_name,
                                   "mlflow": tabular.mlflow.service_name})
 
-# What `genai-infra verify <env> --outputs` checks after a deploy (genai_infra/aws_ops/output_keys.py).
+# What `genai-infra verify <env> --outputs` checks after a deploy (genai_platform/aws_ops/output_keys.py).
 pulumi.export("databaseIdentifier", {"rag": rag.database.instance_identifier,
                                      "tabular": tabular.database.instance_identifier})
 pulumi.export("bucketNames", {"rag-documents": rag.documents.bucket_name,

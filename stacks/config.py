@@ -4,7 +4,7 @@ Every setting is declared once in :data:`SETTINGS` (key, type, description, pres
 check); ``Pulumi.yaml`` declares the same keys for the Pulumi CLI (a test keeps them in sync).
 A wrong value stops the program before any resource is registered, with one
 :class:`ConfigError` naming the file, the key, the value (elided past :data:`MAX_SHOWN` characters) and the fix.
-Keys of other namespaces must be ones the providers read (:mod:`stacks.provider_keys`), with a "did you mean"
+Keys of other namespaces must be ones the providers read (:mod:`genai_platform.stacks.provider_keys`), with a "did you mean"
 for a typo in the key or the namespace.
 """
 
@@ -18,9 +18,9 @@ from typing import Any
 
 import pulumi
 
-from components.aws.cidr import MAX_VPC_PREFIX, MIN_VPC_PREFIX
-from components.aws.limits import LOG_RETENTION_DAYS
-from stacks import provider_keys
+from genai_platform.components.aws.network.cidr import MAX_VPC_PREFIX, MIN_VPC_PREFIX
+from genai_platform.components.aws.limits import LOG_RETENTION_DAYS
+from genai_platform.stacks import provider_keys
 
 PROJECT = "genai-platform"
 TIERS = ("dev", "staging", "prod")

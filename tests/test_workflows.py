@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from genai_infra.mockcloud import run_under_mocks
-from stacks.services.platform import Platform
+from genai_platform.mockcloud import run_under_mocks
+from genai_platform.stacks.services.platform import Platform
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"

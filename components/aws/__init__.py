@@ -1,30 +1,35 @@
-"""AWS components. ``from components.aws import Vpc, VpcArgs``."""
+"""AWS components. ``from genai_platform.components.aws import Vpc, VpcArgs``.
 
-from components.aws.alert_topic import AlertTopic, AlertTopicArgs
-from components.aws.bucket import Bucket, BucketArgs
-from components.aws.bucket_events import BucketQueueNotification, BucketQueueNotificationArgs
-from components.aws.bucket_replication import BucketReplicationArgs
-from components.aws.budget import AwsBudget, AwsBudgetArgs
-from components.aws.cluster_addons import ClusterAddons, ClusterAddonsArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs
-from components.aws.container_repository import ContainerRepository, ContainerRepositoryArgs
-from components.aws.dashboard import EcsServiceRef, OnCallDashboard, OnCallDashboardArgs
-from components.aws.eks import EksCluster, EksClusterArgs
-from components.aws.fargate_service import FargateAlbService, FargateAlbServiceArgs
-from components.aws.fargate_shared_alb import SharedAlb, SharedAlbArgs
-from components.aws.fargate_sizes import check_fargate_size, smallest_fargate_size
-from components.aws.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
-from components.aws.grafana import ManagedGrafana, ManagedGrafanaArgs
-from components.aws.karpenter import Karpenter, KarpenterArgs
-from components.aws.keda import Keda, KedaArgs
-from components.aws.karpenter_node_pool import KarpenterNodePool, KarpenterNodePoolArgs
-from components.aws.model_store import ModelStore, ModelStoreArgs
-from components.aws.postgres import PostgresDatabase, PostgresDatabaseArgs
-from components.aws.postgres_tenant import PostgresTenantDatabase, PostgresTenantDatabaseArgs
-from components.aws.prometheus import PrometheusWorkspace, PrometheusWorkspaceArgs
-from components.aws.queue import QueueWithDlq, QueueWithDlqArgs
-from components.aws.redis import RedisCache, RedisCacheArgs
-from components.aws.vpc import Vpc, VpcArgs
-from components.aws.workload_role import WorkloadRole, WorkloadRoleArgs
+Modules by domain: ``network``, ``eks``, ``capacity``, ``fargate``, ``data``, ``observability``, ``ops``; a domain
+imports only lower ones (capacity and data build on eks) and the shared helpers below them all
+(``data_helpers``, ``limits``, ``iam_policies``).
+"""
+
+from genai_platform.components.aws.observability.alert_topic import AlertTopic, AlertTopicArgs
+from genai_platform.components.aws.data.bucket import Bucket, BucketArgs
+from genai_platform.components.aws.data.bucket_events import BucketQueueNotification, BucketQueueNotificationArgs
+from genai_platform.components.aws.data.bucket_replication import BucketReplicationArgs
+from genai_platform.components.aws.ops.budget import AwsBudget, AwsBudgetArgs
+from genai_platform.components.aws.eks.addons import ClusterAddons, ClusterAddonsArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs
+from genai_platform.components.aws.ops.container_repository import ContainerRepository, ContainerRepositoryArgs
+from genai_platform.components.aws.observability.dashboard import EcsServiceRef, OnCallDashboard, OnCallDashboardArgs
+from genai_platform.components.aws.eks.cluster import EksCluster, EksClusterArgs
+from genai_platform.components.aws.fargate.service import FargateAlbService, FargateAlbServiceArgs
+from genai_platform.components.aws.fargate.shared_alb import SharedAlb, SharedAlbArgs
+from genai_platform.components.aws.fargate.sizes import check_fargate_size, smallest_fargate_size
+from genai_platform.components.aws.capacity.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
+from genai_platform.components.aws.observability.grafana import ManagedGrafana, ManagedGrafanaArgs
+from genai_platform.components.aws.capacity.karpenter import Karpenter, KarpenterArgs
+from genai_platform.components.aws.capacity.keda import Keda, KedaArgs
+from genai_platform.components.aws.capacity.karpenter_node_pool import KarpenterNodePool, KarpenterNodePoolArgs
+from genai_platform.components.aws.data.model_store import ModelStore, ModelStoreArgs
+from genai_platform.components.aws.data.postgres import PostgresDatabase, PostgresDatabaseArgs
+from genai_platform.components.aws.data.postgres_tenant import PostgresTenantDatabase, PostgresTenantDatabaseArgs
+from genai_platform.components.aws.observability.prometheus import PrometheusWorkspace, PrometheusWorkspaceArgs
+from genai_platform.components.aws.data.queue import QueueWithDlq, QueueWithDlqArgs
+from genai_platform.components.aws.data.redis import RedisCache, RedisCacheArgs
+from genai_platform.components.aws.network.vpc import Vpc, VpcArgs
+from genai_platform.components.aws.eks.workload_role import WorkloadRole, WorkloadRoleArgs
 
 __all__ = [
     "AlertTopic", "AlertTopicArgs", "AwsBudget", "AwsBudgetArgs", "Bucket", "BucketArgs", "BucketReplicationArgs",

@@ -1,6 +1,6 @@
 """Building blocks the data components (PostgresDatabase, QueueWithDlq, RedisCache, Bucket) share.
 
-Private to ``components.aws``: ARN and non-empty checks, a rotating KMS key,
+Private to ``genai_platform.components.aws``: ARN and non-empty checks, a rotating KMS key,
 the deny-without-TLS statement, IAM policy JSON, and a security group that admits one port only
 from named security groups.
 """
@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 from pulumi_aws import ec2, kms, vpc
 
-from components.tagging import child_tags
+from genai_platform.components.tagging import child_tags
 
 POLICY_VERSION = "2012-10-17"
 

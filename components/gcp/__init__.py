@@ -1,11 +1,11 @@
-"""GCP components. ``from components.gcp import CloudRunService, CloudRunServiceArgs``."""
+"""GCP components. ``from genai_platform.components.gcp import CloudRunService, CloudRunServiceArgs``."""
 
-from components.gcp.artifact_repository import ArtifactRepository, ArtifactRepositoryArgs
-from components.gcp.budget import GcpBudget, GcpBudgetArgs
-from components.gcp.cloud_run import CloudRunService, CloudRunServiceArgs, GcsVolume, SecretEnv
-from components.gcp.kms import KmsKeyRing, KmsKeyRingArgs, service_agent
-from components.gcp.model_bucket import ModelBucket, ModelBucketArgs
-from components.gcp.monitoring import CloudRunAlerts, CloudRunAlertsArgs
+from genai_platform.components.gcp.artifact_repository import ArtifactRepository, ArtifactRepositoryArgs
+from genai_platform.components.gcp.budget import GcpBudget, GcpBudgetArgs
+from genai_platform.components.gcp.cloud_run import CloudRunService, CloudRunServiceArgs, GcsVolume, SecretEnv
+from genai_platform.components.gcp.kms import KmsKeyRing, KmsKeyRingArgs, service_agent
+from genai_platform.components.gcp.model_bucket import ModelBucket, ModelBucketArgs
+from genai_platform.components.gcp.monitoring import CloudRunAlerts, CloudRunAlertsArgs
 
 __all__ = ["ArtifactRepository", "ArtifactRepositoryArgs", "CloudRunService", "CloudRunServiceArgs", "GcpBudget",
            "GcpBudgetArgs", "GcsVolume", "KmsKeyRing", "KmsKeyRingArgs", "ModelBucket", "ModelBucketArgs", "SecretEnv",

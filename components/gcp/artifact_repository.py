@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_gcp import artifactregistry
 
-from components.gcp.iam_members import check_members, member_slug
-from components.tagging import gcp_labels
-from components.validation import check_range
+from genai_platform.components.gcp.iam_members import check_members, member_slug
+from genai_platform.components.tagging import gcp_labels
+from genai_platform.components.validation import check_range
 
 READER_ROLE = "roles/artifactregistry.reader"
 SECONDS_PER_DAY = 86_400

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_gcp import billing, pubsub
 
-from components.tagging import gcp_labels
+from genai_platform.components.tagging import gcp_labels
 
 BUDGET_PUBLISHER = "serviceAccount:billing-budget-alert@system.gserviceaccount.com"
 """The Google-managed principal Cloud Billing publishes budget messages as."""

@@ -7,10 +7,10 @@ from typing import Literal
 import pulumi
 from pulumi_gcp import cloudrunv2, organizations, projects, secretmanager, serviceaccount, storage
 
-from components.credentials import credential_marker
-from components.gcp.iam_members import check_members
-from components.tagging import gcp_labels
-from components.validation import check_range
+from genai_platform.components.credentials import credential_marker
+from genai_platform.components.gcp.iam_members import check_members
+from genai_platform.components.tagging import gcp_labels
+from genai_platform.components.validation import check_range
 
 Ingress = Literal["INGRESS_TRAFFIC_INTERNAL_ONLY", "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER", "INGRESS_TRAFFIC_ALL"]
 INGRESS_SETTINGS: tuple[str, ...] = Ingress.__args__

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_gcp import storage
 
-from components.tagging import gcp_labels
-from components.validation import check_range
+from genai_platform.components.tagging import gcp_labels
+from genai_platform.components.validation import check_range
 
 _LOCATION = re.compile(r"^[a-z]+(-[a-z]+[0-9]+)?$")
 

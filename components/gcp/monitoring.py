@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_gcp import cloudrunv2, monitoring
 
-from components.aws.data_helpers import EMAIL_ADDRESS
-from components.tagging import gcp_labels
-from components.validation import check_range
+from genai_platform.components.aws.data_helpers import EMAIL_ADDRESS
+from genai_platform.components.tagging import gcp_labels
+from genai_platform.components.validation import check_range
 
 FAST_BURN_RATE = 14.4
 """Error-budget burn rate that spends 2% of a 30-day budget in one hour (Google SRE workbook, ch. 5):

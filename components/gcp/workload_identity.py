@@ -3,7 +3,7 @@ deploy service account that only that environment's jobs (or this repository's p
 
 The provider admits tokens of this repository only (``attribute_condition``); each service account grants
 ``roles/iam.workloadIdentityUser`` to exactly one ``principal://.../subject/<sub>``, the same subjects the AWS
-roles trust (:mod:`components.github_oidc`), so no key file ever exists.
+roles trust (:mod:`genai_platform.components.github_oidc`), so no key file ever exists.
 """
 
 from dataclasses import dataclass
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from components.github_oidc import (GITHUB_ISSUER, check_environments, check_repository, environment_subject,
+from genai_platform.components.github_oidc import (GITHUB_ISSUER, check_environments, check_repository, environment_subject,
                                     pull_request_subject)
 
 DEPLOY_ROLES = ("roles/run.admin", "roles/artifactregistry.admin", "roles/pubsub.admin",

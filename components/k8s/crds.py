@@ -1,7 +1,7 @@
 """Vendored CustomResourceDefinitions: the files, their upstream digests and the ``openAPIV3Schema`` each serves.
 
-Each vendored CRD folder (``components/aws/karpenter_crds``, ``components/k8s/keda_crds``) describes itself with one
-:class:`VendoredCrds`; offline schema checks (``genai_infra.crd_schema``) and the digest tests read it.
+Each vendored CRD folder (``components/aws/capacity/karpenter_crds``, ``components/k8s/keda_crds``) describes itself with one
+:class:`VendoredCrds`; offline schema checks (``genai_platform.crd_schema``) and the digest tests read it.
 """
 
 from collections.abc import Mapping

@@ -9,8 +9,8 @@ import pulumi
 from pulumi_kubernetes.batch.v1 import CronJob
 from pulumi_kubernetes.networking.v1 import NetworkPolicy
 
-from components.k8s.pod import KubeWorkload, WorkloadArgs, validate_workload
-from components.validation import check_range
+from genai_platform.components.k8s.pod import KubeWorkload, WorkloadArgs, validate_workload
+from genai_platform.components.validation import check_range
 
 ConcurrencyPolicy = Literal["Forbid", "Replace", "Allow"]
 
@@ -69,7 +69,7 @@ class KubeCronJobArgs(WorkloadArgs):
 
 
 class KubeCronJob(KubeWorkload):
-    """A ``batch/v1`` CronJob running the secure pod of :mod:`components.k8s.pod`, with its own
+    """A ``batch/v1`` CronJob running the secure pod of :mod:`genai_platform.components.k8s.pod`, with its own
     ServiceAccount (IRSA) and a NetworkPolicy that admits no inbound traffic (a batch pod serves nothing).
 
     The pods have no probes: a batch run is judged by its exit code, and a hung run is stopped by

@@ -13,10 +13,10 @@ from pulumi_kubernetes.core.v1 import Service
 from pulumi_kubernetes.networking.v1 import Ingress, NetworkPolicy
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudget
 
-from components.k8s.pod import KubeWorkload, WorkloadArgs, check_cidrs, check_dns_label, check_labels, \
+from genai_platform.components.k8s.pod import KubeWorkload, WorkloadArgs, check_cidrs, check_dns_label, check_labels, \
     validate_workload
-from components.tagging import PLATFORM_TAGS
-from components.validation import check_range
+from genai_platform.components.tagging import PLATFORM_TAGS
+from genai_platform.components.validation import check_range
 
 IngressScheme = Literal["internal", "internet-facing"]
 

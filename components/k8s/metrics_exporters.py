@@ -15,7 +15,7 @@ import pulumi
 from pulumi_kubernetes.helm.v3 import Release, RepositoryOptsArgs
 from pulumi_kubernetes.provider import Provider
 
-from components.k8s.pod import DEFAULT_GPU_NODE_SELECTOR, GPU_RESOURCE, check_labels
+from genai_platform.components.k8s.pod import DEFAULT_GPU_NODE_SELECTOR, GPU_RESOURCE, check_labels
 
 KUBE_STATE_METRICS_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
 KUBE_STATE_METRICS_CHART_VERSION = "8.4.0"

@@ -19,9 +19,9 @@ from pulumi_kubernetes.core.v1 import Service
 from pulumi_kubernetes.networking.v1 import NetworkPolicy
 from pulumi_kubernetes.rbac.v1 import ClusterRole, ClusterRoleBinding
 
-from components.k8s.pod import KubeWorkload, WorkloadArgs, check_cidrs, validate_workload
-from components.tagging import PLATFORM_TAGS
-from components.validation import check_range
+from genai_platform.components.k8s.pod import KubeWorkload, WorkloadArgs, check_cidrs, validate_workload
+from genai_platform.components.tagging import PLATFORM_TAGS
+from genai_platform.components.validation import check_range
 
 ADOT_COLLECTOR_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0"
 """AWS Distro for OpenTelemetry collector v0.49.0 (aws-observability/aws-otel-collector VERSION, 2026-07):

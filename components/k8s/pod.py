@@ -27,8 +27,8 @@ import pulumi
 from pulumi_kubernetes.core.v1 import Namespace, ServiceAccount
 from pulumi_kubernetes.provider import Provider
 
-from components.credentials import credential_marker
-from components.validation import check_range
+from genai_platform.components.credentials import credential_marker
+from genai_platform.components.validation import check_range
 
 DEFAULT_UID = 10001
 """UID and GID the pods run as: high enough to never map to a host or distribution system account."""

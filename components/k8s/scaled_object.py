@@ -2,15 +2,15 @@
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.provider import Provider
 
-from components.k8s.pod import check_dns_label
-from components.validation import check_range
+from genai_platform.components.k8s.pod import check_dns_label
+from genai_platform.components.validation import check_range
 
 KEDA_API_VERSION = "keda.sh/v1alpha1"
 RESOURCE_TRIGGERS = ("cpu", "memory")

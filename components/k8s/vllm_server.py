@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_kubernetes.provider import Provider
 
-from components.k8s.kube_service import KubeService, KubeServiceArgs, cluster_url
-from components.k8s.pod import DEFAULT_GPU_NODE_SELECTOR, MAX_GPUS_PER_POD
-from components.validation import check_range
+from genai_platform.components.k8s.kube_service import KubeService, KubeServiceArgs, cluster_url
+from genai_platform.components.k8s.pod import DEFAULT_GPU_NODE_SELECTOR, MAX_GPUS_PER_POD
+from genai_platform.components.validation import check_range
 
 VLLM_IMAGE = "docker.io/vllm/vllm-openai:v0.12.0"
 """The vLLM server image (vllm-project/vllm release v0.12.0, hub.docker.com/r/vllm/vllm-openai). Its image bundles

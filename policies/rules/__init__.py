@@ -1,7 +1,7 @@
-"""Rule modules, one per domain. Importing this package registers every rule in ``policies.registry.RULES``."""
+"""Rule modules, one per domain. Importing this package registers every rule in ``genai_platform.policies.registry.RULES``."""
 
-from policies.registry import RULES, Rule
-from policies.rules import (  # noqa: F401 - imported for their registrations
+from genai_platform.policies.registry import RULES, Rule
+from genai_platform.policies.rules import (  # noqa: F401 - imported for their registrations
     budgets,
     ecs,
     eks,

@@ -5,8 +5,8 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 
-from policies.registry import MANDATORY, RuleContext, resource_rule, stack_rule
-from policies.values import as_list, each_mapping, get, is_set, is_true
+from genai_platform.policies.registry import MANDATORY, RuleContext, resource_rule, stack_rule
+from genai_platform.policies.values import as_list, each_mapping, get, is_set, is_true
 
 AWS_BUDGET = "aws:budgets/budget:Budget"
 GCP_BUDGET = "gcp:billing/budget:Budget"

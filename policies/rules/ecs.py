@@ -10,8 +10,8 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
 
-from policies.registry import ADVISORY, MANDATORY, RuleContext, Setting, resource_rule
-from policies.values import as_list, each_mapping, get, is_true, parse_json
+from genai_platform.policies.registry import ADVISORY, MANDATORY, RuleContext, Setting, resource_rule
+from genai_platform.policies.values import as_list, each_mapping, get, is_true, parse_json
 
 SERVICE = "aws:ecs/service:Service"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"

@@ -11,8 +11,8 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
 
-from policies.registry import ADVISORY, MANDATORY, PROD_MANDATORY, RuleContext, Setting, resource_rule
-from policies.values import OPEN_IPV4, OPEN_IPV6, as_list, each_mapping, get, is_set, is_true
+from genai_platform.policies.registry import ADVISORY, MANDATORY, PROD_MANDATORY, RuleContext, Setting, resource_rule
+from genai_platform.policies.values import OPEN_IPV4, OPEN_IPV6, as_list, each_mapping, get, is_set, is_true
 
 AWS_CLUSTER = "aws:eks/cluster:Cluster"
 COMPONENT_CLUSTER = "eks:index:Cluster"

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 from pulumi_policy import ResourceValidationArgs
 
-from policies.registry import MANDATORY, PROD_MANDATORY, RuleContext, resource_rule
-from policies.values import as_list, flags_not_true, is_true
+from genai_platform.policies.registry import MANDATORY, PROD_MANDATORY, RuleContext, resource_rule
+from genai_platform.policies.values import as_list, flags_not_true, is_true
 
 REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 

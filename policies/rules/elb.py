@@ -5,8 +5,8 @@ from collections.abc import Iterator
 
 from pulumi_policy import ResourceValidationArgs
 
-from policies.registry import MANDATORY, PROD_MANDATORY, RuleContext, Setting, resource_rule
-from policies.values import as_list, each_mapping, flags_not_true, get, is_set, is_true
+from genai_platform.policies.registry import MANDATORY, PROD_MANDATORY, RuleContext, Setting, resource_rule
+from genai_platform.policies.values import as_list, each_mapping, flags_not_true, get, is_set, is_true
 
 LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")

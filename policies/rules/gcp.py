@@ -6,8 +6,8 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
 
-from policies.registry import MANDATORY, PROD_MANDATORY, RuleContext, Setting, resource_rule
-from policies.values import as_list, each_mapping, flags_not_true, get, is_true, parse_json
+from genai_platform.policies.registry import MANDATORY, PROD_MANDATORY, RuleContext, Setting, resource_rule
+from genai_platform.policies.values import as_list, each_mapping, flags_not_true, get, is_true, parse_json
 
 RUN_SERVICE_V2 = "gcp:cloudrunv2/service:Service"
 RUN_SERVICE_V1 = "gcp:cloudrun/service:Service"

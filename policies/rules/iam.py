@@ -5,8 +5,8 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
 
-from policies.registry import MANDATORY, RuleContext, Setting, resource_rule
-from policies.values import as_list, each_mapping, statements
+from genai_platform.policies.registry import MANDATORY, RuleContext, Setting, resource_rule
+from genai_platform.policies.values import as_list, each_mapping, statements
 
 ROLE = "aws:iam/role:Role"
 POLICY_HOLDERS = {  # type -> property holding one identity policy document

@@ -11,8 +11,8 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
 
-from policies.registry import ADVISORY, MANDATORY, RuleContext, resource_rule
-from policies.values import as_list, each_mapping, get, is_true, number
+from genai_platform.policies.registry import ADVISORY, MANDATORY, RuleContext, resource_rule
+from genai_platform.policies.values import as_list, each_mapping, get, is_true, number
 
 NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
 NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"

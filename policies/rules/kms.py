@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 from pulumi_policy import ResourceValidationArgs
 
-from policies.registry import MANDATORY, RuleContext, resource_rule
-from policies.values import flags_not_true
+from genai_platform.policies.registry import MANDATORY, RuleContext, resource_rule
+from genai_platform.policies.values import flags_not_true
 
 KEY = "aws:kms/key:Key"
 

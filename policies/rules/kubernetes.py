@@ -12,8 +12,8 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
 
-from policies.registry import ADVISORY, MANDATORY, PROD_MANDATORY, RuleContext, Setting, resource_rule
-from policies.values import as_list, each_mapping, get, is_true, number
+from genai_platform.policies.registry import ADVISORY, MANDATORY, PROD_MANDATORY, RuleContext, Setting, resource_rule
+from genai_platform.policies.values import as_list, each_mapping, get, is_true, number
 
 _POD_SPEC_PATHS = {
     "kubernetes:core/v1:Pod": "spec",

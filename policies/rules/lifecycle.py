@@ -18,8 +18,8 @@ from datetime import date
 
 from pulumi_policy import ResourceValidationArgs
 
-from policies.registry import ADVISORY, PROD_MANDATORY, RuleContext, Setting, resource_rule
-from policies.values import get
+from genai_platform.policies.registry import ADVISORY, PROD_MANDATORY, RuleContext, Setting, resource_rule
+from genai_platform.policies.values import get
 
 AWS_CLUSTER = "aws:eks/cluster:Cluster"
 COMPONENT_CLUSTER = "eks:index:Cluster"
@@ -87,7 +87,7 @@ def _older_than_calendar(minor: str) -> bool:
     severity="high",
     levels=PROD_MANDATORY,
     remediation="Upgrade kubernetes_version one minor at a time to one in standard support and repin the "
-                "add-ons for it (components/aws/eks.py, components/aws/cluster_addons.py).",
+                "add-ons for it (components/aws/eks/cluster.py, components/aws/eks/addons.py).",
     settings={"asOf": _AS_OF},
 )
 def version_supported(args: ResourceValidationArgs, ctx: RuleContext) -> Iterator[str]:

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 from pulumi_policy import ResourceValidationArgs
 
-from policies.registry import ADVISORY, MANDATORY, RuleContext, Setting, resource_rule
-from policies.values import number
+from genai_platform.policies.registry import ADVISORY, MANDATORY, RuleContext, Setting, resource_rule
+from genai_platform.policies.values import number
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 
-from policies.registry import ADVISORY, MANDATORY, RuleContext, Setting, resource_rule, stack_rule
-from policies.stackview import companions_by_target, label, of_types
-from policies.values import OPEN_IPV4, OPEN_IPV6, as_list, each_mapping, get, is_true, number, tags_of
+from genai_platform.policies.registry import ADVISORY, MANDATORY, RuleContext, Setting, resource_rule, stack_rule
+from genai_platform.policies.stackview import companions_by_target, label, of_types
+from genai_platform.policies.values import OPEN_IPV4, OPEN_IPV6, as_list, each_mapping, get, is_true, number, tags_of
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"

@@ -9,9 +9,9 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, StackValidationArgs
 
-from policies.registry import MANDATORY, RuleContext, stack_rule
-from policies.stackview import Deferred, label, of_types
-from policies.values import as_list, each_mapping, get, peek
+from genai_platform.policies.registry import MANDATORY, RuleContext, stack_rule
+from genai_platform.policies.stackview import Deferred, label, of_types
+from genai_platform.policies.values import as_list, each_mapping, get, peek
 
 PROMETHEUS_WORKSPACE = "aws:amp/workspace:Workspace"
 ALERT_MANAGER = "aws:amp/alertManagerDefinition:AlertManagerDefinition"

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 from pulumi_policy import ResourceValidationArgs
 
-from policies.registry import ADVISORY, MANDATORY, PROD_MANDATORY, RuleContext, Setting, resource_rule
-from policies.values import as_list, each_mapping, flags_not_true, get, is_true, number
+from genai_platform.policies.registry import ADVISORY, MANDATORY, PROD_MANDATORY, RuleContext, Setting, resource_rule
+from genai_platform.policies.values import as_list, each_mapping, flags_not_true, get, is_true, number
 
 INSTANCE = "aws:rds/instance:Instance"
 CLUSTER = "aws:rds/cluster:Cluster"

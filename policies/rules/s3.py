@@ -9,9 +9,9 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
-from policies.registry import ADVISORY, MANDATORY, PROD_MANDATORY, RuleContext, resource_rule, stack_rule
-from policies.stackview import Deferred, companions_by_target, identifiers, label, of_types
-from policies.values import denies_insecure_transport, each_mapping, get, is_placeholder, is_true, peek
+from genai_platform.policies.registry import ADVISORY, MANDATORY, PROD_MANDATORY, RuleContext, resource_rule, stack_rule
+from genai_platform.policies.stackview import Deferred, companions_by_target, identifiers, label, of_types
+from genai_platform.policies.values import denies_insecure_transport, each_mapping, get, is_placeholder, is_true, peek
 
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"

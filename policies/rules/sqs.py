@@ -6,9 +6,9 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 
-from policies.registry import MANDATORY, RuleContext, Setting, resource_rule, stack_rule
-from policies.stackview import Deferred, companions_by_target, identifiers, label, of_types
-from policies.values import denies_insecure_transport, is_placeholder, is_true, parse_json, peek
+from genai_platform.policies.registry import MANDATORY, RuleContext, Setting, resource_rule, stack_rule
+from genai_platform.policies.stackview import Deferred, companions_by_target, identifiers, label, of_types
+from genai_platform.policies.values import denies_insecure_transport, is_placeholder, is_true, parse_json, peek
 
 QUEUE = "aws:sqs/queue:Queue"
 QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"

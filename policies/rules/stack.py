@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 from pulumi_policy import StackValidationArgs
 
-from policies.registry import MANDATORY, RuleContext, Setting, stack_rule
-from policies.stackview import label
+from genai_platform.policies.registry import MANDATORY, RuleContext, Setting, stack_rule
+from genai_platform.policies.stackview import label
 
 STATEFUL_TYPES = [
     "aws:rds/instance:Instance", "aws:rds/cluster:Cluster", "aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2",

@@ -9,9 +9,9 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
 
-from components.tagging import COST_ALLOCATION_TAG, PLATFORM_TAGS, gcp_labels
-from policies.registry import ADVISORY, MANDATORY, RuleContext, Setting, resource_rule
-from policies.values import get, is_placeholder, is_set
+from genai_platform.components.tagging import COST_ALLOCATION_TAG, PLATFORM_TAGS, gcp_labels
+from genai_platform.policies.registry import ADVISORY, MANDATORY, RuleContext, Setting, resource_rule
+from genai_platform.policies.values import get, is_placeholder, is_set
 
 REQUIRED_TAGS = [COST_ALLOCATION_TAG, *PLATFORM_TAGS]
 REQUIRED_LABELS = sorted(gcp_labels({COST_ALLOCATION_TAG: "x"}))

@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from components.gcp.monitoring import FAST_BURN_RATE  # one burn rate for the AMP and the Cloud Monitoring alerts
-from stacks.config import Slo
+from genai_platform.components.gcp.monitoring import FAST_BURN_RATE  # one burn rate for the AMP and the Cloud Monitoring alerts
+from genai_platform.stacks.config import Slo
 _PLACEHOLDER = re.compile(r"\[\[(\w+)\]\]")
 
 

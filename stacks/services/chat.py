@@ -10,9 +10,9 @@ versioned, CMEK-encrypted bucket that only the model's own service account may r
 import pulumi
 from pulumi_gcp import organizations
 
-from components.gcp import (ArtifactRepository, ArtifactRepositoryArgs, CloudRunService, CloudRunServiceArgs,
+from genai_platform.components.gcp import (ArtifactRepository, ArtifactRepositoryArgs, CloudRunService, CloudRunServiceArgs,
                             GcsVolume, KmsKeyRing, KmsKeyRingArgs, ModelBucket, ModelBucketArgs, service_agent)
-from stacks.config import EnvConfig
+from genai_platform.stacks.config import EnvConfig
 
 MODELS_MOUNT = "/models"
 """Where the weights bucket is mounted in the model container."""

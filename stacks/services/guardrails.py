@@ -3,12 +3,12 @@
 import pulumi
 from pulumi_gcp import organizations
 
-from components.aws import AwsBudget, AwsBudgetArgs, EcsServiceRef, OnCallDashboard, OnCallDashboardArgs
-from components.gcp import GcpBudget, GcpBudgetArgs, KmsKeyRing, KmsKeyRingArgs, service_agent
-from stacks.config import EnvConfig
-from stacks.services.platform import Platform
-from stacks.services.rag import RagService
-from stacks.services.tabular import TabularService
+from genai_platform.components.aws import AwsBudget, AwsBudgetArgs, EcsServiceRef, OnCallDashboard, OnCallDashboardArgs
+from genai_platform.components.gcp import GcpBudget, GcpBudgetArgs, KmsKeyRing, KmsKeyRingArgs, service_agent
+from genai_platform.stacks.config import EnvConfig
+from genai_platform.stacks.services.platform import Platform
+from genai_platform.stacks.services.rag import RagService
+from genai_platform.stacks.services.tabular import TabularService
 
 
 class Guardrails(pulumi.ComponentResource):

@@ -3,8 +3,8 @@
 import pulumi
 from pulumi_aws import ecr
 
-from components.aws import ContainerRepository, ContainerRepositoryArgs
-from stacks.config import EnvConfig
+from genai_platform.components.aws import ContainerRepository, ContainerRepositoryArgs
+from genai_platform.stacks.config import EnvConfig
 
 
 class ServiceImages:

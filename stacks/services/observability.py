@@ -13,15 +13,15 @@ The CloudWatch dashboard and alarms (ALB, ECS, RDS, SQS) stay in ``guardrails``.
 import pulumi
 from pulumi_gcp import organizations
 
-from components.aws import ManagedGrafana, ManagedGrafanaArgs, PrometheusWorkspace, PrometheusWorkspaceArgs
-from components.aws.data_helpers import allow, policy_json
-from components.aws.eks import SYSTEM_POOL_LABELS
-from components.gcp import CloudRunAlerts, CloudRunAlertsArgs
-from components.k8s import MetricsExporters, MetricsExportersArgs, OtelCollector, OtelCollectorArgs
-from components.k8s.otel_collector import OTLP_HTTP_PORT
-from stacks import observability as files
-from stacks.config import EnvConfig
-from stacks.services.platform import Platform
+from genai_platform.components.aws import ManagedGrafana, ManagedGrafanaArgs, PrometheusWorkspace, PrometheusWorkspaceArgs
+from genai_platform.components.aws.data_helpers import allow, policy_json
+from genai_platform.components.aws.eks.cluster import SYSTEM_POOL_LABELS
+from genai_platform.components.gcp import CloudRunAlerts, CloudRunAlertsArgs
+from genai_platform.components.k8s import MetricsExporters, MetricsExportersArgs, OtelCollector, OtelCollectorArgs
+from genai_platform.components.k8s.otel_collector import OTLP_HTTP_PORT
+from genai_platform.stacks import observability as files
+from genai_platform.stacks.config import EnvConfig
+from genai_platform.stacks.services.platform import Platform
 
 NAMESPACE = "observability"
 """Namespace of the collector: workloads it scrapes admit it (``KubeServiceArgs.allow_from_namespaces``)."""

@@ -4,14 +4,14 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_kubernetes.core.v1 import Namespace
 
-from components.aws import (AlertTopic, AlertTopicArgs, Bucket, BucketArgs, BucketReplicationArgs, ClusterAddons,
+from genai_platform.components.aws import (AlertTopic, AlertTopicArgs, Bucket, BucketArgs, BucketReplicationArgs, ClusterAddons,
                             ClusterAddonsArgs, EksCluster, EksClusterArgs, Karpenter, KarpenterArgs, KarpenterNodePool,
                             KarpenterNodePoolArgs, Keda, KedaArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs,
                             PostgresDatabase, PostgresDatabaseArgs, PostgresTenantDatabase, PostgresTenantDatabaseArgs,
                             Vpc, VpcArgs, WorkloadRole, WorkloadRoleArgs)
-from components.aws.ci_runner import GithubActionsRunner, GithubActionsRunnerArgs
-from components.aws.karpenter import DISCOVERY_TAG
-from stacks.config import ConfigError, EnvConfig
+from genai_platform.components.aws.ops.ci_runner import GithubActionsRunner, GithubActionsRunnerArgs
+from genai_platform.components.aws.capacity.karpenter import DISCOVERY_TAG
+from genai_platform.stacks.config import ConfigError, EnvConfig
 
 
 LOAD_BALANCER_LOG_DAYS = 90

@@ -15,18 +15,18 @@ Managed Prometheus (to zero outside the awake hours where ``ragLlmMinReplicas`` 
 
 import pulumi
 
-from components.aws import (Bucket, BucketQueueNotification, BucketQueueNotificationArgs, ModelStore, ModelStoreArgs,
+from genai_platform.components.aws import (Bucket, BucketQueueNotification, BucketQueueNotificationArgs, ModelStore, ModelStoreArgs,
                             PostgresDatabase, PostgresTenantDatabase, QueueWithDlq, QueueWithDlqArgs, RedisCache,
                             RedisCacheArgs)
-from components.aws.keda import prometheus_query_policy, sqs_depth_read_policy
-from components.k8s import (KubeService, KubeServiceArgs, ScaledObject, ScaledObjectArgs, VllmServer, VllmServerArgs,
+from genai_platform.components.aws.capacity.keda import prometheus_query_policy, sqs_depth_read_policy
+from genai_platform.components.k8s import (KubeService, KubeServiceArgs, ScaledObject, ScaledObjectArgs, VllmServer, VllmServerArgs,
                             cpu_trigger, cron_trigger, prometheus_trigger, sqs_queue_trigger)
-from components.k8s.vllm_server import WAITING_REQUESTS_METRIC
-from components.k8s.vllm_server import base_url as vllm_base_url
-from stacks.config import EnvConfig
-from stacks.services.images import ServiceImages
-from stacks.services.observability import Observability
-from stacks.services.platform import Platform
+from genai_platform.components.k8s.vllm_server import WAITING_REQUESTS_METRIC
+from genai_platform.components.k8s.vllm_server import base_url as vllm_base_url
+from genai_platform.stacks.config import EnvConfig
+from genai_platform.stacks.services.images import ServiceImages
+from genai_platform.stacks.services.observability import Observability
+from genai_platform.stacks.services.platform import Platform
 
 NAMESPACE = "rag"
 INCOMING_PREFIX = "incoming/"

@@ -8,13 +8,13 @@ writes predictions to the same Postgres.
 
 import pulumi
 
-from components.aws import (Bucket, FargateAlbService, FargateAlbServiceArgs, PostgresDatabase, PostgresTenantDatabase,
+from genai_platform.components.aws import (Bucket, FargateAlbService, FargateAlbServiceArgs, PostgresDatabase, PostgresTenantDatabase,
                             SharedAlb, SharedAlbArgs)
-from components.k8s import KubeCronJob, KubeCronJobArgs
-from stacks.config import EnvConfig
-from stacks.services.images import ServiceImages
-from stacks.services.observability import Observability
-from stacks.services.platform import Platform
+from genai_platform.components.k8s import KubeCronJob, KubeCronJobArgs
+from genai_platform.stacks.config import EnvConfig
+from genai_platform.stacks.services.images import ServiceImages
+from genai_platform.stacks.services.observability import Observability
+from genai_platform.stacks.services.platform import Platform
 
 NAMESPACE = "tabular"
 MLFLOW_PORT = 5000

@@ -1,6 +1,6 @@
 import pytest
 
-from components.credentials import credential_marker
+from genai_platform.components.credentials import credential_marker
 
 
 @pytest.mark.parametrize(("name", "marker"), [

@@ -1,6 +1,6 @@
 import pytest
 
-from components.validation import check_range
+from genai_platform.components.validation import check_range
 
 
 @pytest.mark.parametrize(("args", "message"), [

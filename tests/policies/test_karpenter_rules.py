@@ -6,9 +6,9 @@ import copy
 import pytest
 from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
 
-from components.aws.karpenter_node_pool import KarpenterNodePoolArgs, node_class_spec, node_pool_spec
-from policies import ALL_RULES
-from policies.registry import build_policy
+from genai_platform.components.aws.capacity.karpenter_node_pool import KarpenterNodePoolArgs, node_class_spec, node_pool_spec
+from genai_platform.policies import ALL_RULES
+from genai_platform.policies.registry import build_policy
 
 RULES = {rule.name: rule for rule in ALL_RULES}
 NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"

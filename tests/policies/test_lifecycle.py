@@ -2,7 +2,7 @@
 
 import pytest
 
-from policies.rules.lifecycle import EKS_SUPPORT_CALENDAR
+from genai_platform.policies.rules.lifecycle import EKS_SUPPORT_CALENDAR
 from tests.policies.test_rules import RULES, check_resource
 
 AWS_CLUSTER = "aws:eks/cluster:Cluster"
@@ -76,7 +76,7 @@ def test_a_component_registered_without_inputs_is_skipped():
 
 
 def test_the_default_version_is_supported_until_mid_2027():
-    from components.aws.eks import DEFAULT_KUBERNETES_VERSION
+    from genai_platform.components.aws.eks.cluster import DEFAULT_KUBERNETES_VERSION
     assert EKS_SUPPORT_CALENDAR[DEFAULT_KUBERNETES_VERSION].standard_end.isoformat() >= "2027-07-01"
     assert supported({"version": DEFAULT_KUBERNETES_VERSION, "upgradePolicy": {"supportType": "STANDARD"}},
                      "2027-08-02") == []

@@ -1,7 +1,7 @@
 """Edge cases of the observability stack rules and of labels on Cloud Monitoring resources."""
 
-from genai_infra.mockcloud.plan import Plan, RecordedResource
-from genai_infra.policy_check import evaluate
+from genai_platform.mockcloud.plan import Plan, RecordedResource
+from genai_platform.policy_check import evaluate
 
 LABELS = {"environment": "prod", "managedby": "pulumi", "platform": "genai-platform"}
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}

@@ -9,10 +9,10 @@ import pytest
 import yaml
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity, StackValidationPolicy
 
-from policies import ALL_RULES, ENVIRONMENTS, environment_from_process
-from policies.docs import ROOT, render_markdown, stale_files
-from policies.pack import PACK_NAME
-from policies.registry import Setting, build_policies, resource_rule
+from genai_platform.policies import ALL_RULES, ENVIRONMENTS, environment_from_process
+from genai_platform.policies.docs import ROOT, render_markdown, stale_files
+from genai_platform.policies.pack import PACK_NAME
+from genai_platform.policies.registry import Setting, build_policies, resource_rule
 
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$")
 CHECKLISTS = ("checkov", "cdk-nag", "awsguard", "platform rule")
@@ -95,7 +95,7 @@ def test_pack_project_file_points_at_main_and_the_project_venv():
 
 
 def test_generated_docs_and_configs_are_current():
-    assert stale_files() == [], "run: .venv/bin/python -m policies.docs"
+    assert stale_files() == [], "run: .venv/bin/python -m genai_platform.policies.docs"
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)

@@ -14,11 +14,11 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_aws import ec2, ecs, eks, iam, rds, s3, sqs
 from pulumi_aws import vpc as awsvpc
 
-from genai_infra import planning
-from genai_infra.mockcloud import run_under_mocks
-from genai_infra.policy_analyzer import ENGINE_UNKNOWN, analyze, engine_config, requests_for
-from genai_infra.policy_check import PASSES, configured_analyzer, evaluate, load_config, merged_report
-from policies import ALL_RULES
+from genai_platform import planning
+from genai_platform.mockcloud import run_under_mocks
+from genai_platform.policy_analyzer import ENGINE_UNKNOWN, analyze, engine_config, requests_for
+from genai_platform.policy_check import PASSES, configured_analyzer, evaluate, load_config, merged_report
+from genai_platform.policies import ALL_RULES
 
 STACKS = planning.stack_names(planning.project_dir())
 

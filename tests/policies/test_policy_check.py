@@ -5,10 +5,10 @@ import json
 import pytest
 from pulumi_aws import rds, s3, sqs
 
-from genai_infra.mockcloud import run_under_mocks
-from genai_infra.mockcloud.plan import Plan, RecordedResource
-from genai_infra.policy_check import PolicyReport, evaluate, load_config, render_text
-from policies import ALL_RULES, ENVIRONMENTS
+from genai_platform.mockcloud import run_under_mocks
+from genai_platform.mockcloud.plan import Plan, RecordedResource
+from genai_platform.policy_check import PolicyReport, evaluate, load_config, render_text
+from genai_platform.policies import ALL_RULES, ENVIRONMENTS
 
 TAGS = {"Environment": "prod", "ManagedBy": "pulumi", "Platform": "genai-platform"}
 STACK = "urn:pulumi:test::genai-platform::pulumi:pulumi:Stack::genai-platform-test"

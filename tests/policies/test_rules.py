@@ -10,10 +10,10 @@ from dataclasses import replace
 
 import pytest
 
-from genai_infra.mockcloud.plan import Plan, RecordedResource
-from genai_infra.policy_analyzer import ENGINE_UNKNOWN, Finding, analyze, requests_for
-from genai_infra.policy_check import configured_analyzer, evaluate, render_text
-from policies import ALL_RULES
+from genai_platform.mockcloud.plan import Plan, RecordedResource
+from genai_platform.policy_analyzer import ENGINE_UNKNOWN, Finding, analyze, requests_for
+from genai_platform.policy_check import configured_analyzer, evaluate, render_text
+from genai_platform.policies import ALL_RULES
 
 RULES = {rule.name: rule for rule in ALL_RULES}
 TAGS = {"Environment": "prod", "ManagedBy": "pulumi", "Platform": "genai-platform"}

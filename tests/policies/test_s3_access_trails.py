@@ -3,9 +3,9 @@
 
 import pytest
 
-from genai_infra.mockcloud.plan import Plan, RecordedResource
-from genai_infra.policy_check import evaluate
-from policies.values import UNKNOWN
+from genai_platform.mockcloud.plan import Plan, RecordedResource
+from genai_platform.policy_check import evaluate
+from genai_platform.policies.values import UNKNOWN
 
 RULE = "s3-bucket-access-logging"
 BUCKET = "aws:s3/bucket:Bucket"

@@ -5,8 +5,8 @@ from google.protobuf import json_format, struct_pb2
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-from genai_infra.policy_analyzer import ENGINE_UNKNOWN
-from policies.values import as_list, each_mapping, engine_view, get, is_set, number, parse_json, peek, plain
+from genai_platform.policy_analyzer import ENGINE_UNKNOWN
+from genai_platform.policies.values import as_list, each_mapping, engine_view, get, is_set, number, parse_json, peek, plain
 
 
 def as_analyzer_hands_it(props: dict):

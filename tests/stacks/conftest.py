@@ -2,7 +2,7 @@
 
 import pytest
 
-from genai_infra.mockcloud import Plan
+from genai_platform.mockcloud import Plan
 
 
 @pytest.fixture(scope="session")

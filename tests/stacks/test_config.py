@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stacks import config
-from stacks.config import ConfigError, EnvConfig, load
+from genai_platform.stacks import config
+from genai_platform.stacks.config import ConfigError, EnvConfig, load
 
 ROOT = Path(__file__).resolve().parents[2]
 FILE = "stacks/Pulumi.dev.yaml"

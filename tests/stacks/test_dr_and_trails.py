@@ -6,11 +6,11 @@ import runpy
 
 import pytest
 
-from components.k8s.vllm_server import VLLM_IMAGE
-from genai_infra import planning
-from genai_infra.mockcloud import Plan, run_under_mocks
-from stacks.config import ConfigError, load
-from stacks.services.platform import Platform
+from genai_platform.components.k8s.vllm_server import VLLM_IMAGE
+from genai_platform import planning
+from genai_platform.mockcloud import Plan, run_under_mocks
+from genai_platform.stacks.config import ConfigError, load
+from genai_platform.stacks.services.platform import Platform
 
 BUCKET = "aws:s3/bucket:Bucket"
 LOGGING = "aws:s3/bucketLogging:BucketLogging"

@@ -5,14 +5,14 @@ import json
 
 import pytest
 
-from components.gcp.cloud_run import GPU_REGIONS
-from components.k8s.keda_crds import CRDS
-from components.k8s.vllm_server import VLLM_IMAGE
-from genai_infra import cost, planning
-from genai_infra.cost.prices import load_prices
-from genai_infra.crd_schema import has_vendored_schema, validate_custom_resource
-from genai_infra.k8s_schema import manifest_of
-from genai_infra.mockcloud import Plan
+from genai_platform.components.gcp.cloud_run import GPU_REGIONS
+from genai_platform.components.k8s.keda_crds import CRDS
+from genai_platform.components.k8s.vllm_server import VLLM_IMAGE
+from genai_platform import cost
+from genai_platform.cost.prices import load_prices
+from genai_platform.crd_schema import has_vendored_schema, validate_custom_resource
+from genai_platform.k8s_schema import manifest_of
+from genai_platform.mockcloud import Plan
 
 STACKS = ("dev", "staging", "prod")
 RUN = "gcp:cloudrunv2/service:Service"

@@ -8,9 +8,9 @@ import promql_parser
 import pytest
 import yaml
 
-from genai_infra import planning
-from stacks import observability as files
-from stacks.config import ConfigError, Slo, load
+from genai_platform import planning
+from genai_platform.stacks import observability as files
+from genai_platform.stacks.config import ConfigError, Slo, load
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNBOOK = (ROOT / "docs" / "runbook.md").read_text()

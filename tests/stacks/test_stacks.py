@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from genai_infra import cost, planning, policy_check
-from genai_infra.k8s_schema import validate_plan_manifests
-from genai_infra.mockcloud import Plan
+from genai_platform import cost, planning, policy_check
+from genai_platform.k8s_schema import validate_plan_manifests
+from genai_platform.mockcloud import Plan
 
 STACKS = ("dev", "staging", "prod")
 NAT = "aws:ec2/natGateway:NatGateway"

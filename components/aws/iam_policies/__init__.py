@@ -6,5 +6,5 @@
 
 Keep each file as upstream publishes it and refresh it together with the chart version
 (``curl -sL https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v<version>/docs/install/iam_policy.json``
-and diff). Tightening happens in code (``components.aws.cluster_addons``), so that diff stays readable.
+and diff). Tightening happens in code (``genai_platform.components.aws.eks.addons``), so that diff stays readable.
 """

@@ -3,10 +3,10 @@
 Source: https://github.com/kedacore/keda, tag ``v2.20.2`` (commit 68a5b5028f35b22d50597c69819ab32c4e92f21a),
 ``config/crd/bases/``: the CRDs the ``keda`` chart 2.20.2 (kedacore/charts, commit
 cbb9bb8ce0809dc9048f72302f7c09765d66ed56) installs. Refresh them together with ``KEDA_VERSION`` in
-:mod:`components.aws.keda`; a test pins their SHA-256.
+:mod:`genai_platform.components.aws.capacity.keda`; a test pins their SHA-256.
 """
 
-from components.k8s.crds import VendoredCrds
+from genai_platform.components.k8s.crds import VendoredCrds
 
 CRDS = VendoredCrds(
     package=__name__,

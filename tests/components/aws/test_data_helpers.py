@@ -3,10 +3,10 @@ import json
 import pulumi
 import pytest
 
-from components.aws.data_helpers import access_policy_json, check_kms_key_arn, deny_insecure_transport
-from components.aws.postgres import PostgresDatabase, PostgresDatabaseArgs
-from components.aws.redis import RedisCache, RedisCacheArgs
-from genai_infra.mockcloud import run_under_mocks
+from genai_platform.components.aws.data_helpers import access_policy_json, check_kms_key_arn, deny_insecure_transport
+from genai_platform.components.aws.data.postgres import PostgresDatabase, PostgresDatabaseArgs
+from genai_platform.components.aws.data.redis import RedisCache, RedisCacheArgs
+from genai_platform.mockcloud import run_under_mocks
 
 CLIENTS = ["sg-0aaaaaaaaaaaaaaaa", "sg-0bbbbbbbbbbbbbbbb"]
 VPC = "vpc-0123456789abcdef0"

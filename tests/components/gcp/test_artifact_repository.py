@@ -3,8 +3,8 @@ import re
 import pulumi
 import pytest
 
-from components.gcp.artifact_repository import ArtifactRepository, ArtifactRepositoryArgs
-from genai_infra.mockcloud import run_under_mocks
+from genai_platform.components.gcp.artifact_repository import ArtifactRepository, ArtifactRepositoryArgs
+from genai_platform.mockcloud import run_under_mocks
 
 CONFIG = {"gcp:project": "genai-platform-dev", "gcp:region": "europe-west4"}
 REPOSITORY = "gcp:artifactregistry/repository:Repository"

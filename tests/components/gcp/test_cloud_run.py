@@ -3,8 +3,8 @@ import re
 import pulumi
 import pytest
 
-from components.gcp.cloud_run import CloudRunService, CloudRunServiceArgs, SecretEnv
-from genai_infra.mockcloud import run_under_mocks
+from genai_platform.components.gcp.cloud_run import CloudRunService, CloudRunServiceArgs, SecretEnv
+from genai_platform.mockcloud import run_under_mocks
 
 CONFIG = {"gcp:project": "genai-platform-dev", "gcp:region": "europe-west4", "aws:region": "us-east-1"}
 SERVICE = "gcp:cloudrunv2/service:Service"

@@ -1,8 +1,8 @@
 import pulumi
 import pytest
 
-from components.gcp.kms import KmsKeyRing, KmsKeyRingArgs, service_agent
-from genai_infra.mockcloud import run_under_mocks
+from genai_platform.components.gcp.kms import KmsKeyRing, KmsKeyRingArgs, service_agent
+from genai_platform.mockcloud import run_under_mocks
 
 RING = "gcp:kms/keyRing:KeyRing"
 KEY = "gcp:kms/cryptoKey:CryptoKey"

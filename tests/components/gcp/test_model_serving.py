@@ -1,11 +1,10 @@
 """ModelBucket and what CloudRunService adds for a model service: GCS volumes, GPU regions, caller-bound invokers."""
 
-import pulumi
 import pytest
 
-from components.gcp.cloud_run import CloudRunService, CloudRunServiceArgs, GcsVolume
-from components.gcp.model_bucket import ModelBucket, ModelBucketArgs
-from genai_infra.mockcloud import run_under_mocks
+from genai_platform.components.gcp.cloud_run import CloudRunService, CloudRunServiceArgs, GcsVolume
+from genai_platform.components.gcp.model_bucket import ModelBucket, ModelBucketArgs
+from genai_platform.mockcloud import run_under_mocks
 
 CONFIG = {"gcp:project": "genai-platform-dev", "gcp:region": "europe-west4", "aws:region": "us-east-1"}
 IMAGE = "europe-west4-docker.pkg.dev/genai-platform-dev/apps/model:1.0.0"

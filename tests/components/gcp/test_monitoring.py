@@ -1,8 +1,8 @@
 import promql_parser
 import pytest
 
-from components.gcp.monitoring import CloudRunAlerts, CloudRunAlertsArgs
-from genai_infra.mockcloud import run_under_mocks
+from genai_platform.components.gcp.monitoring import CloudRunAlerts, CloudRunAlertsArgs
+from genai_platform.mockcloud import run_under_mocks
 
 POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
 

@@ -3,9 +3,9 @@ impersonable by exactly one GitHub subject each."""
 
 import pytest
 
-from components.gcp.workload_identity import (DEPLOY_ROLES, PREVIEW_ROLES, GithubWorkloadIdentity,
+from genai_platform.components.gcp.workload_identity import (DEPLOY_ROLES, PREVIEW_ROLES, GithubWorkloadIdentity,
                                               GithubWorkloadIdentityArgs)
-from genai_infra.mockcloud import run_under_mocks
+from genai_platform.mockcloud import run_under_mocks
 
 POOL_MEMBER = "principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/github/subject/"
 

@@ -1,15 +1,15 @@
 """Every Kubernetes object the workload components declare is valid for the targeted cluster versions,
-and genai_infra.k8s_schema (the checker stacks reuse) catches what the API server would reject."""
+and genai_platform.k8s_schema (the checker stacks reuse) catches what the API server would reject."""
 
 import re
 
 import pytest
 
-from components.k8s.kube_cronjob import KubeCronJob, KubeCronJobArgs
-from components.k8s.kube_service import KubeService, KubeServiceArgs
-from genai_infra.k8s_schema import DEFAULT_KUBERNETES_VERSION, manifest_of, supported_versions, \
+from genai_platform.components.k8s.kube_cronjob import KubeCronJob, KubeCronJobArgs
+from genai_platform.components.k8s.kube_service import KubeService, KubeServiceArgs
+from genai_platform.k8s_schema import DEFAULT_KUBERNETES_VERSION, manifest_of, supported_versions, \
     validate_manifest, validate_plan_manifests
-from genai_infra.mockcloud import Plan, RecordedResource, run_under_mocks
+from genai_platform.mockcloud import Plan, RecordedResource, run_under_mocks
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/rag-api:1.4.2"
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f6d3c5e-1111-2222-3333-444455556666"

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.k8s.kube_cronjob import KubeCronJob, KubeCronJobArgs, check_schedule
-from genai_infra.mockcloud import run_under_mocks
+from genai_platform.components.k8s.kube_cronjob import KubeCronJob, KubeCronJobArgs, check_schedule
+from genai_platform.mockcloud import run_under_mocks
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/tabular-scoring:2024.06.1"
 CRONJOB = "kubernetes:batch/v1:CronJob"

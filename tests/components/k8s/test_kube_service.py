@@ -6,8 +6,8 @@ import re
 import pulumi
 import pytest
 
-from components.k8s.kube_service import KubeService, KubeServiceArgs
-from genai_infra.mockcloud import run_under_mocks
+from genai_platform.components.k8s.kube_service import KubeService, KubeServiceArgs
+from genai_platform.mockcloud import run_under_mocks
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/rag-api:1.4.2"
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f6d3c5e-1111-2222-3333-444455556666"

@@ -1,7 +1,7 @@
 import pytest
 
-from components.k8s.metrics_exporters import MetricsExporters, MetricsExportersArgs
-from genai_infra.mockcloud import run_under_mocks
+from genai_platform.components.k8s.metrics_exporters import MetricsExporters, MetricsExportersArgs
+from genai_platform.mockcloud import run_under_mocks
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 

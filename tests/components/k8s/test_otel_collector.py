@@ -1,9 +1,9 @@
 import pytest
 import yaml
 
-from components.k8s.otel_collector import ADOT_COLLECTOR_IMAGE, OtelCollector, OtelCollectorArgs
-from genai_infra.k8s_schema import validate_plan_manifests
-from genai_infra.mockcloud import run_under_mocks
+from genai_platform.components.k8s.otel_collector import ADOT_COLLECTOR_IMAGE, OtelCollector, OtelCollectorArgs
+from genai_platform.k8s_schema import validate_plan_manifests
+from genai_platform.mockcloud import run_under_mocks
 
 ROLE = "arn:aws:iam::123456789012:role/dev-otel-collector-role"
 REMOTE_WRITE = "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write"

@@ -6,9 +6,9 @@ import pulumi
 import pytest
 from pulumi_kubernetes.provider import Provider
 
-from components.k8s.kube_cronjob import KubeCronJob, KubeCronJobArgs
-from components.k8s.kube_service import KubeService, KubeServiceArgs
-from genai_infra.mockcloud import run_under_mocks
+from genai_platform.components.k8s.kube_cronjob import KubeCronJob, KubeCronJobArgs
+from genai_platform.components.k8s.kube_service import KubeService, KubeServiceArgs
+from genai_platform.mockcloud import run_under_mocks
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/rag-api:1.4.2"
 ROLE_ARN = "arn:aws:iam::123456789012:role/rag-api"
@@ -353,8 +353,8 @@ def test_object_names_must_be_dns_labels_within_the_kind_limit(kind_name, name, 
 def test_an_image_output_from_a_repository_is_accepted_and_rendered():
     import pulumi
 
-    from components.k8s import KubeCronJob, KubeCronJobArgs
-    from genai_infra.mockcloud import run_under_mocks
+    from genai_platform.components.k8s import KubeCronJob, KubeCronJobArgs
+    from genai_platform.mockcloud import run_under_mocks
 
     image = pulumi.Output.from_input("123456789012.dkr.ecr.us-east-1.amazonaws.com/dev/scoring:1.2.0")
     plan = run_under_mocks(lambda: KubeCronJob("scoring", KubeCronJobArgs(image=image, namespace="tabular",

@@ -4,12 +4,12 @@ import hashlib
 
 import pytest
 
-from components.k8s.keda_crds import CRDS
-from components.k8s.scaled_object import (ScaledObject, ScaledObjectArgs, cpu_trigger, cron_trigger,
+from genai_platform.components.k8s.keda_crds import CRDS
+from genai_platform.components.k8s.scaled_object import (ScaledObject, ScaledObjectArgs, cpu_trigger, cron_trigger,
                                           prometheus_trigger, sqs_queue_trigger)
-from genai_infra.crd_schema import validate_custom_resource
-from genai_infra.k8s_schema import manifest_of
-from genai_infra.mockcloud import run_under_mocks
+from genai_platform.crd_schema import validate_custom_resource
+from genai_platform.k8s_schema import manifest_of
+from genai_platform.mockcloud import run_under_mocks
 
 QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/ingest-queue"
 SCALED = "kubernetes:keda.sh/v1alpha1:ScaledObject"

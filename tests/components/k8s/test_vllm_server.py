@@ -3,8 +3,8 @@
 import pulumi
 import pytest
 
-from components.k8s.vllm_server import VLLM_IMAGE, VllmServer, VllmServerArgs, startup_budget_seconds
-from genai_infra.mockcloud import run_under_mocks
+from genai_platform.components.k8s.vllm_server import VLLM_IMAGE, VllmServer, VllmServerArgs, startup_budget_seconds
+from genai_platform.mockcloud import run_under_mocks
 
 ROLE = "arn:aws:iam::123456789012:role/llm-reader"
 URI = "s3://models-bucket/mistralai/Mistral-7B-Instruct-v0.3"

@@ -3,10 +3,10 @@
 import pulumi
 import pulumi_aws as aws
 
-from components.aws import (AlertTopic, AlertTopicArgs, AwsBudget, AwsBudgetArgs, Bucket, BucketArgs,
+from genai_platform.components.aws import (AlertTopic, AlertTopicArgs, AwsBudget, AwsBudgetArgs, Bucket, BucketArgs,
                             BucketQueueNotification, BucketQueueNotificationArgs, QueueWithDlq, QueueWithDlqArgs, Vpc,
                             VpcArgs)
-from components.tagging import child_tags
+from genai_platform.components.tagging import child_tags
 from team_lib import team_tags
 
 config = pulumi.Config()

@@ -1,0 +1,1 @@
+"""Capacity on EKS: Karpenter and its node pools, the managed GPU node group, KEDA autoscaling."""

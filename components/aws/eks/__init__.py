@@ -1,0 +1,1 @@
+"""EKS: the cluster, its system nodes, add-ons and pod identities (IRSA)."""

@@ -1,0 +1,1 @@
+"""Network: the VPC, its subnet plan (CIDR) and NAT."""

@@ -1,0 +1,1 @@
+"""Observability: Prometheus (AMP), Grafana, the on-call dashboard and the alert topic."""

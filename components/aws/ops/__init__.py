@@ -1,0 +1,1 @@
+"""Operations: budgets, CI identities and runners, container repositories."""
