@@ -158,7 +158,7 @@ def test_no_module_imports_itself_through_others(import_graph):
 AWS_DOMAIN_LAYERS = (
     {"capacity", "data", "fargate", "observability", "ops"},
     {"eks", "network"},
-    {"data_helpers", "limits", "iam_policies"},
+    {"account", "data_helpers", "limits", "iam_policies"},
 )
 """``components.aws`` by domain, top to bottom: a domain imports domains of lower layers only (capacity and
 data need the cluster's pod identities), never one beside it; the shared helpers sit below them all."""

@@ -11,6 +11,7 @@ Pod Identity would add the ``eks-pod-identity-agent`` add-on (a DaemonSet on eve
 included, with its own version to track per Kubernetes minor) for no permission the role lacks.
 """
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ import yaml
 from pulumi_aws import cloudwatch, ec2, eks, iam, kms, sqs
 from pulumi_kubernetes.helm.v3 import Release
 
-from genai_platform.components.aws.eks.addons import _account, _Account
+from genai_platform.components.aws.account import Account, account_of
 from genai_platform.components.aws.data_helpers import (KEY_ADMIN_ACTIONS, check_kms_key_arn, deny_insecure_transport, policy_json,
                                          rotating_key)
 from genai_platform.components.aws.eks.cluster import SYSTEM_POOL_LABELS, EksCluster
@@ -122,7 +123,7 @@ class Karpenter(pulumi.ComponentResource):
         self._name, self._tags = name, args.tags
         cluster = self.cluster = args.cluster
         cluster_name = cluster.known_cluster_name
-        account = _account(self)
+        account = account_of(self)
 
         node, node_policies = node_role(f"{name}-node", args.tags, self)
         # Nodes Karpenter launches are not in a managed node group, so EKS creates no access entry for their role.
@@ -177,7 +178,7 @@ class Karpenter(pulumi.ComponentResource):
     def _child(self, **kwargs) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **kwargs)
 
-    def _queue_key(self, account: _Account, protect: bool) -> pulumi.Output[str]:
+    def _queue_key(self, account: Account, protect: bool) -> pulumi.Output[str]:
         name = f"{self._name}-queue-key"
         key = rotating_key(name, f"Encrypts the Karpenter interruption queue of {self._name}", self._tags, self,
                            protect=protect)
@@ -287,12 +288,18 @@ def upstream_controller_policies() -> dict[str, str]:
     cloudformation.yaml`` (main at 1d927085dd81a9df9301e613f371dac5b4d16bfe, the v1.14.1 docs), vendored unmodified
     as ``iam_policies/karpenter_cloudformation.yaml``.
     """
+    return dict(_read_upstream_policies())
+
+
+@functools.cache
+def _read_upstream_policies() -> tuple[tuple[str, str], ...]:
+    # Read once per process: every Karpenter of every plan fills in the same vendored file.
     text = resources.files("genai_platform.components.aws.iam_policies").joinpath("karpenter_cloudformation.yaml").read_text()
     template = yaml.load(text, Loader=_CloudFormationLoader)  # noqa: S506 - a loader that only adds !Sub/!Ref/!GetAtt
-    return {name: template["Resources"][name]["Properties"]["PolicyDocument"] for name in _UPSTREAM_POLICIES}
+    return tuple((name, template["Resources"][name]["Properties"]["PolicyDocument"]) for name in _UPSTREAM_POLICIES)
 
 
-def controller_policy(policy: str, account: _Account, cluster_name: str, *, node_role_arn: str, queue_arn: str,
+def controller_policy(policy: str, account: Account, cluster_name: str, *, node_role_arn: str, queue_arn: str,
                       queue_key_arn: str) -> dict[str, Any]:
     """One upstream policy with its parameters filled in and every ``*`` account in an ARN set to this account.
 
@@ -314,7 +321,7 @@ def controller_policy(policy: str, account: _Account, cluster_name: str, *, node
     return document
 
 
-class _CloudFormationLoader(yaml.SafeLoader):
+class _CloudFormationLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's, when PyYAML has it
     """A safe loader that reads CloudFormation's short-form tags as plain values (``!Sub "x"`` -> ``"x"``)."""
 
 

@@ -5,8 +5,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_aws import elb, get_caller_identity, s3
+from pulumi_aws import elb, s3
 
+from genai_platform.components.aws.account import account_of
 from genai_platform.components.aws.data.bucket_replication import BucketReplicationArgs, replicate_into, validate_replication
 from genai_platform.components.aws.data_helpers import (
     access_policy_json,
@@ -118,7 +119,7 @@ class Bucket(pulumi.ComponentResource):
         statements = []
         if args.access_log_target or args.load_balancer_log_target:
             invoke = pulumi.InvokeOptions(parent=self)
-            account = get_caller_identity(opts=invoke).account_id
+            account = account_of(self).account_id
             if args.access_log_target:
                 statements += _s3_log_delivery(account)
             if args.load_balancer_log_target:

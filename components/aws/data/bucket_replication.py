@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_aws import get_caller_identity, get_region, iam, s3
+from pulumi_aws import iam, s3
 
+from genai_platform.components.aws.account import account_of
 from genai_platform.components.aws.data_helpers import allow, policy_json
 from genai_platform.components.aws.limits import check_auto_name
 from genai_platform.components.tagging import child_tags
@@ -64,9 +65,8 @@ def replicate_into(name: str, parent: pulumi.Resource, *, source: s3.Bucket, sou
                    replica: s3.Bucket, replica_key_arn: pulumi.Input[str], replication: BucketReplicationArgs,
                    tags: Mapping[str, str], depends_on: list[pulumi.Resource]) -> s3.BucketReplicationConfig:
     """The replication role and the rule replicating every object (and delete marker) of ``source``."""
-    source_region = get_region(opts=pulumi.InvokeOptions(parent=parent)).region
-    replica_region = get_region(opts=pulumi.InvokeOptions(parent=parent, provider=replication.provider)).region
-    account = get_caller_identity(opts=pulumi.InvokeOptions(parent=parent)).account_id
+    here, there = account_of(parent), account_of(parent, replication.provider)
+    source_region, replica_region, account = here.region, there.region, here.account_id
     role = iam.Role(
         f"{name}-replication",
         description=f"S3 replicates {name} into its DR replica as this role",

@@ -5,8 +5,9 @@ import re
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_aws import cloudwatch, get_caller_identity, get_partition, iam, rds
+from pulumi_aws import cloudwatch, iam, rds
 
+from genai_platform.components.aws.account import account_of
 from genai_platform.components.aws.data_helpers import (
     access_policy_json,
     admit_client,
@@ -320,9 +321,8 @@ class PostgresDatabase(pulumi.ComponentResource):
         """The role's ARN and what the instance must wait for: RDS rejects a monitoring role that cannot yet
         publish (``does not include the required permissions for: ENHANCED_MONITORING``)."""
         name = f"{self._name}-monitoring"
-        invoke = pulumi.InvokeOptions(parent=self)
-        partition = get_partition(opts=invoke).partition
-        account = get_caller_identity(opts=invoke).account_id
+        here = account_of(self)
+        partition, account = here.partition, here.account_id
         role = iam.Role(
             name,
             description="Lets RDS Enhanced Monitoring publish OS metrics to CloudWatch Logs",

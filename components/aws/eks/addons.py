@@ -17,9 +17,10 @@ from importlib import resources
 from typing import Any
 
 import pulumi
-from pulumi_aws import get_caller_identity, get_partition, get_region, iam
+from pulumi_aws import iam
 from pulumi_kubernetes.helm.v3 import Release, RepositoryOptsArgs
 
+from genai_platform.components.aws.account import Account, account_of
 from genai_platform.components.aws.eks.cluster import SYSTEM_POOL_LABELS, EksCluster
 from genai_platform.components.aws.eks.irsa import irsa_role
 from genai_platform.components.aws.eks.nodes import GPU_PRESENT_LABEL, GPU_TAINT_KEY
@@ -65,13 +66,6 @@ AUTOSCALER_READ_ACTIONS = (
 """The autoscaler's documented discovery calls (cluster-autoscaler/cloudprovider/aws/README.md); they
 support no resource-level permissions."""
 AUTOSCALER_WRITE_ACTIONS = ("autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup")
-
-
-@dataclass(frozen=True)
-class _Account:
-    partition: str
-    region: str
-    account_id: str
 
 
 @dataclass
@@ -124,7 +118,7 @@ class ClusterAddons(pulumi.ComponentResource):
         _validate(args)
         super().__init__("genai:aws:ClusterAddons", name, None, opts)
         self._name, self._args = name, args
-        account = _account(self)
+        account = account_of(self)
         self.cluster_autoscaler_role_arn = self._autoscaler(account) if args.cluster_autoscaler else None
         self.load_balancer_controller_role_arn = (
             self._load_balancer_controller(account) if args.load_balancer_controller else None)
@@ -148,7 +142,7 @@ class ClusterAddons(pulumi.ComponentResource):
                                      opts=pulumi.ResourceOptions(parent=self))
         return role, role_policy
 
-    def _autoscaler(self, account: _Account) -> pulumi.Output[str]:
+    def _autoscaler(self, account: Account) -> pulumi.Output[str]:
         cluster = self._args.cluster
         service_account = "cluster-autoscaler"
         role, role_policy = self._irsa("cluster-autoscaler", service_account,
@@ -171,7 +165,7 @@ class ClusterAddons(pulumi.ComponentResource):
                  }, depends_on=[role_policy])
         return role.arn
 
-    def _load_balancer_controller(self, account: _Account) -> pulumi.Output[str]:
+    def _load_balancer_controller(self, account: Account) -> pulumi.Output[str]:
         cluster = self._args.cluster
         service_account = "aws-load-balancer-controller"
         policy = pulumi.Output.from_input(cluster.vpc_id).apply(
@@ -236,7 +230,7 @@ def device_plugin_values() -> dict[str, Any]:
     }
 
 
-def cluster_autoscaler_policy(cluster_name: str, account: _Account) -> dict[str, Any]:
+def cluster_autoscaler_policy(cluster_name: str, account: Account) -> dict[str, Any]:
     """The autoscaler's documented permissions; writes only on this cluster's own Auto Scaling groups."""
     p, r, a = account.partition, account.region, account.account_id
     return {
@@ -260,7 +254,7 @@ def upstream_load_balancer_controller_policy() -> dict[str, Any]:
     return json.loads(text)
 
 
-def load_balancer_controller_policy(account: _Account, vpc_id: str) -> dict[str, Any]:
+def load_balancer_controller_policy(account: Account, vpc_id: str) -> dict[str, Any]:
     """The upstream policy with every write on ``"*"`` narrowed to this account, region and VPC."""
     p, r, a = account.partition, account.region, account.account_id
     load_balancers = f"arn:{p}:elasticloadbalancing:{r}:{a}:loadbalancer/app/*/*"
@@ -302,12 +296,6 @@ def narrow_write_resources(document: dict[str, Any], resources_by_service: dict[
                                  "add them to resources_by_service.")
             statements.append({**statement, "Action": service_actions, "Resource": resources_by_service[service]})
     return {**document, "Statement": statements}
-
-
-def _account(parent: pulumi.Resource) -> _Account:
-    invoke = pulumi.InvokeOptions(parent=parent)
-    return _Account(partition=get_partition(opts=invoke).partition, region=get_region(opts=invoke).region,
-                    account_id=get_caller_identity(opts=invoke).account_id)
 
 
 def _release(name: str, chart: HelmChart, version: str, cluster: EksCluster, parent: pulumi.Resource,

@@ -9,8 +9,9 @@ blue/green traffic shifting on top.
 
 
 import pulumi
-from pulumi_aws import ecs, get_caller_identity, get_region
+from pulumi_aws import ecs
 
+from genai_platform.components.aws.account import account_of
 from genai_platform.components.aws.fargate.args import FargateAlbServiceArgs, TLS13_POLICY, TRAFFIC_SHIFTING_STRATEGIES
 from genai_platform.components.aws.fargate.alarms import service_alarms
 from genai_platform.components.aws.fargate.checks import validate
@@ -66,9 +67,8 @@ class FargateAlbService(pulumi.ComponentResource):
             args.load_balancer.claim_priority(args.listener_rule_priority, name)
         super().__init__("genai:aws:FargateAlbService", name, None, opts)
         children = Children(parent=self, prefix=name, tags=args.tags)
-        invoke = pulumi.InvokeOptions(parent=self)
-        region = get_region(opts=invoke).region
-        account_id = get_caller_identity(opts=invoke).account_id
+        here = account_of(self)
+        region, account_id = here.region, here.account_id
         shifting = args.deployment_strategy in TRAFFIC_SHIFTING_STRATEGIES
 
         self.cluster_arn, self.cluster_name = _cluster(children, args)

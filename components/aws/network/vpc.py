@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import pulumi
-from pulumi_aws import cloudwatch, ec2, get_availability_zones, get_caller_identity, get_partition, get_region, iam, rds
+from pulumi_aws import cloudwatch, ec2, get_availability_zones, iam, rds
 
+from genai_platform.components.aws.account import account_of
 from genai_platform.components.aws.network.cidr import MAX_ZONES, TIERS, plan_subnets, vpc_network
 from genai_platform.components.aws.limits import check_auto_name, check_log_retention
 from genai_platform.components.aws.network.nat_instance import GRAVITON_TYPE, NatInstanceSpec, nat_instances
@@ -111,7 +112,7 @@ class Vpc(pulumi.ComponentResource):
 
         zones = args.availability_zones or _available_zones(args.zone_count, child)
         zones = zones[: args.zone_count]
-        region = get_region(opts=pulumi.InvokeOptions(parent=self)).region
+        region = account_of(self).region
 
         vpc = ec2.Vpc(
             f"{name}-vpc",
@@ -207,13 +208,11 @@ class Vpc(pulumi.ComponentResource):
 
         nat_subnets = {"none": [], "single": public[:1], "one_per_az": public}[args.nat_strategy]
         if args.nat_type == "instance" and nat_subnets:
-            invoke = pulumi.InvokeOptions(parent=self)
+            here = account_of(self)
             spec = NatInstanceSpec(vpc_name=name, vpc_id=vpc.id, vpc_cidr=args.cidr_block,
                                    instance_type=args.nat_instance_type, alarm_actions=args.nat_alarm_actions,
                                    tags=self._tags, parent=self)
-            interfaces = nat_instances(spec, nat_subnets, get_region(opts=invoke).region,
-                                       get_caller_identity(opts=invoke).account_id,
-                                       get_partition(opts=invoke).partition)
+            interfaces = nat_instances(spec, nat_subnets, here.region, here.account_id, here.partition)
             return [{"network_interface_id": interface} for interface in interfaces]
         nat_ids = []
         for index, subnet in enumerate(nat_subnets):
@@ -318,7 +317,7 @@ class Vpc(pulumi.ComponentResource):
             tags=self._tagged(name),
             opts=self._child(),
         )
-        account = get_caller_identity(opts=pulumi.InvokeOptions(parent=self)).account_id
+        account = account_of(self).account_id
         role = iam.Role(
             name,
             # aws:SourceAccount (AWS's confused-deputy advice): flow logs of another account cannot assume it.

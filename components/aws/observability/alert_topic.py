@@ -4,8 +4,9 @@ import re
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_aws import get_caller_identity, get_partition, kms, sns
+from pulumi_aws import kms, sns
 
+from genai_platform.components.aws.account import account_of
 from genai_platform.components.aws.data_helpers import (EMAIL_ADDRESS, KEY_ADMIN_ACTIONS, deny_insecure_transport, policy_json,
                                          rotating_key)
 from genai_platform.components.tagging import child_tags
@@ -57,9 +58,8 @@ class AlertTopic(pulumi.ComponentResource):
     def __init__(self, name: str, args: AlertTopicArgs, opts: pulumi.ResourceOptions | None = None):
         _validate(args)
         super().__init__("genai:aws:AlertTopic", name, None, opts)
-        invoke = pulumi.InvokeOptions(parent=self)
-        account = get_caller_identity(opts=invoke).account_id
-        partition = get_partition(opts=invoke).partition
+        here = account_of(self)
+        account, partition = here.account_id, here.partition
         services = [CLOUDWATCH, EVENTBRIDGE] if args.allow_eventbridge else [CLOUDWATCH]
 
         key = rotating_key(f"{name}-key", f"Encrypts the alert topic {name}", args.tags, self, protect=False)

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumiverse_grafana as grafana
-from pulumi_aws import get_caller_identity, iam
+from pulumi_aws import iam
 from pulumi_aws import grafana as aws_grafana
 
+from genai_platform.components.aws.account import account_of
 from genai_platform.components.aws.data_helpers import allow, policy_json, rotating_key
 from genai_platform.components.aws.observability.prometheus import QUERY_ACTIONS
 from genai_platform.components.tagging import child_tags
@@ -74,7 +75,7 @@ class ManagedGrafana(pulumi.ComponentResource):
         _validate(args)
         super().__init__("genai:aws:ManagedGrafana", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        account = get_caller_identity(opts=pulumi.InvokeOptions(parent=self)).account_id
+        account = account_of(self).account_id
         role = iam.Role(f"{name}-role", assume_role_policy=policy_json([{
             "Effect": "Allow", "Principal": {"Service": GRAFANA}, "Action": "sts:AssumeRole",
             # Only workspaces of this account (confused deputy).

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 
 import pulumi
 import yaml
-from pulumi_aws import amp, cloudwatch, get_caller_identity, get_partition, get_region, kms
+from pulumi_aws import amp, cloudwatch, kms
 
+from genai_platform.components.aws.account import account_of
 from genai_platform.components.aws.data_helpers import KEY_ADMIN_ACTIONS, allow, policy_json, rotating_key
 from genai_platform.components.aws.limits import check_log_retention
 from genai_platform.components.tagging import child_tags
@@ -75,9 +76,8 @@ class PrometheusWorkspace(pulumi.ComponentResource):
         _validate(args)
         super().__init__("genai:aws:PrometheusWorkspace", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        invoke = pulumi.InvokeOptions(parent=self)
-        region = get_region(opts=invoke).region
-        account, partition = get_caller_identity(opts=invoke).account_id, get_partition(opts=invoke).partition
+        here = account_of(self)
+        region, account, partition = here.region, here.account_id, here.partition
         key = rotating_key(f"{name}-key", f"Encrypts the Prometheus workspace {name} and its logs", args.tags, self,
                            protect=False)
         # /aws/vendedlogs/: the prefix AWS recommends for vended logs (keeps the logs resource policy small).

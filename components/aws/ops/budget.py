@@ -4,8 +4,9 @@ import json
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_aws import budgets, costexplorer, get_caller_identity, get_partition, kms, sns
+from pulumi_aws import budgets, costexplorer, kms, sns
 
+from genai_platform.components.aws.account import account_of
 from genai_platform.components.aws.data_helpers import EMAIL_ADDRESS, KEY_ADMIN_ACTIONS
 from genai_platform.components.tagging import COST_ALLOCATION_TAG, child_tags
 
@@ -80,9 +81,8 @@ class AwsBudget(pulumi.ComponentResource):
         _validate(args)
         super().__init__("genai:aws:AwsBudget", name, None, opts)
         self._name, self._tags = name, args.tags
-        invoke = pulumi.InvokeOptions(parent=self)
-        account = get_caller_identity(opts=invoke).account_id
-        partition = get_partition(opts=invoke).partition
+        here = account_of(self)
+        account, partition = here.account_id, here.partition
 
         key = kms.Key(
             f"{name}-alerts",

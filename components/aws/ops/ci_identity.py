@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-from pulumi_aws import get_caller_identity, get_partition, iam
+from pulumi_aws import iam
 
+from genai_platform.components.aws.account import account_of
 from genai_platform.components.github_oidc import (GITHUB_ISSUER, check_environments, check_repository, environment_subject,
                                    pull_request_subject)
 from genai_platform.components.tagging import child_tags
@@ -103,9 +104,8 @@ class GithubCiIdentity(pulumi.ComponentResource):
         _validate(args)
         super().__init__("genai:aws:GithubCiIdentity", name, None, opts)
         self._name, self._args = name, args
-        invoke = pulumi.InvokeOptions(parent=self)
-        account = get_caller_identity(opts=invoke).account_id
-        partition = get_partition(opts=invoke).partition
+        here = account_of(self)
+        account, partition = here.account_id, here.partition
         if args.oidc_provider_arn:
             self.oidc_provider_arn = pulumi.Output.from_input(args.oidc_provider_arn)
         else:

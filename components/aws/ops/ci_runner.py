@@ -14,8 +14,9 @@ import re
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_aws import cloudwatch, codebuild, ec2, get_caller_identity, get_partition, get_region, iam, vpc
+from pulumi_aws import cloudwatch, codebuild, ec2, iam, vpc
 
+from genai_platform.components.aws.account import account_of
 from genai_platform.components.aws.limits import check_log_retention
 from genai_platform.components.github_oidc import check_repository
 from genai_platform.components.tagging import child_tags
@@ -155,9 +156,8 @@ class GithubActionsRunner(pulumi.ComponentResource):
 
     def _role(self, args: GithubActionsRunnerArgs, log_group: cloudwatch.LogGroup,
               group: ec2.SecurityGroup) -> iam.Role:
-        account = get_caller_identity(opts=pulumi.InvokeOptions(parent=self)).account_id
-        region = get_region(opts=pulumi.InvokeOptions(parent=self)).region
-        partition = get_partition(opts=pulumi.InvokeOptions(parent=self)).partition
+        here = account_of(self)
+        account, region, partition = here.account_id, here.region, here.partition
         project_arn = f"arn:{partition}:codebuild:{region}:{account}:project/{self.project_name}"
         role = iam.Role(f"{self._name}-role", assume_role_policy=pulumi.Output.json_dumps(
             runner_trust_policy(account, project_arn)), tags=self._tagged(f"{self._name}-role"), opts=self._child())

@@ -5,8 +5,9 @@ import re
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_aws import ecr, get_partition
+from pulumi_aws import ecr
 
+from genai_platform.components.aws.account import account_of
 from genai_platform.components.aws.data_helpers import check_kms_key_arn, policy_json
 from genai_platform.components.tagging import child_tags
 from genai_platform.components.validation import check_range
@@ -97,7 +98,7 @@ class ContainerRepository(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         if args.pull_account_ids:
-            partition = get_partition(opts=pulumi.InvokeOptions(parent=self)).partition
+            partition = account_of(self).partition
             principals = [f"arn:{partition}:iam::{account}:root" for account in args.pull_account_ids]
             ecr.RepositoryPolicy(
                 f"{name}-policy",
