@@ -5,6 +5,7 @@ import importlib
 import sys
 from typing import NoReturn
 
+from genai_platform import heap
 from genai_platform.commands import SUMMARIES
 
 MAX_ECHO = 300
@@ -42,5 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     return args.func(args)
 
 
+def run() -> NoReturn:
+    """The console script: :func:`main` in a process of its own, whose imports are settled before it plans."""
+    args = build_parser().parse_args()
+    heap.settle_imports()  # after the command's imports: see genai_platform.heap
+    sys.exit(args.func(args))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
