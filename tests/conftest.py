@@ -1,6 +1,9 @@
 """Fixtures the whole suite shares: a pinned calendar day, and every plan and policy report computed once per
 test run, whatever the number of workers (a plan takes seconds)."""
 
+from __future__ import annotations
+
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -8,51 +11,70 @@ import pickle
 import warnings as _warnings
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from genai_platform import planning, policy_check
-from genai_platform.mockcloud import Plan
-from genai_platform.policies.rules import lifecycle
+# The platform's modules are imported inside the fixtures: pytest loads this file in the xdist controller too,
+# which runs no test, and importing the providers' SDKs there would hold back the start of every worker by seconds.
+if TYPE_CHECKING:
+    from genai_platform import policy_check
+    from genai_platform.mockcloud import Plan
+    from genai_platform.project import Project
 
 PINNED_TODAY = date(2026, 12, 1)
 """The day the EKS support calendar is judged on in tests: a test never reads the clock, so the
 ``eks-version-*`` verdicts of the stacks do not change when the calendar date passes a deadline."""
 
 
+def pytest_collection_finish(session):
+    """The test modules have imported the SDKs: settle them as the console script does before it plans."""
+    from genai_platform import heap
+
+    heap.settle_imports()
+
+
 @pytest.fixture(autouse=True)
 def pinned_today(monkeypatch):
+    from genai_platform.policies.rules import lifecycle
+
     monkeypatch.setattr(lifecycle, "today", lambda: PINNED_TODAY)
     return PINNED_TODAY
 
 
 class SharedPlans:
-    """``planning.plan_stack`` and ``policy_check.evaluate`` once per distinct input in a test run.
+    """``planning.plan_project`` and ``policy_check.evaluate`` once per distinct input in a test run.
 
-    A plan is keyed by the stack and the bytes of everything its program reads (Pulumi.yaml, the stack's
-    own stack file and every other file under stacks/ but the other stacks' files), so a test planning an
-    edited copy of the project shares the plan of any other test planning the same edit, and never one of
-    different content. Plans and reports are pickled into ``folder`` under a lock, so the parallel workers
-    of one run (pytest-xdist) plan each input once between them; the folder is this run's temporary one.
-    The program's warnings are recorded the first time and given again on every later call, as a new run
-    would give them. Plans are read-only for tests.
+    ``plan_project`` is where every plan starts: ``plan_stack``, the ``plan``, ``diff`` and ``first-deploy``
+    commands all come through it. A plan is keyed by the stack and the bytes of everything its program reads
+    (Pulumi.yaml, the stack's own stack file and every other file of the program's folder but the other stacks'
+    files), so a test planning an edited copy of a project shares the plan of any other test planning the same
+    edit, and never one of different content. Plans and reports are pickled into ``folder`` under a lock, so the
+    parallel workers of one run (pytest-xdist) plan each input once between them; the folder is this run's
+    temporary one. The program's warnings are recorded the first time and given again on every later call, as a
+    new run would give them. A plan shared with a copy in another folder has its resources' source files moved
+    into that folder, where the same bytes put them. Plans are read-only for tests.
     """
 
-    def __init__(self, folder: Path, real_plan_stack, real_evaluate):
-        self._folder, self._plan_stack, self._evaluate = folder, real_plan_stack, real_evaluate
-        self._plans: dict[str, tuple[Plan, list[str], list[tuple]]] = {}
-        self._keys: dict[int, str] = {}  # id of a shared plan -> its key
+    def __init__(self, folder: Path, real_plan_project, real_evaluate):
+        self._folder, self._plan_project, self._evaluate = folder, real_plan_project, real_evaluate
+        self._plans: dict[str, tuple[Plan, list[str], list[tuple], str]] = {}
+        self._placed: dict[tuple[str, str], Plan] = {}  # (key, program folder) -> the plan as planned there
+        self._keys: dict[int, str] = {}  # id of a plan given out -> its key (they are all kept, so ids stay unique)
         self._reports: dict[str, policy_check.PolicyReport] = {}
 
-    def plan_stack(self, stack: str, root: Path | None = None, warnings: list[str] | None = None, **options) -> Plan:
-        root = root or planning.project_dir()
+    def plan_project(self, project: Project, stack: str, warnings: list[str] | None = None, **options) -> Plan:
         if options:
-            return self._plan_stack(stack, root, warnings=warnings, **options)
-        key = _program_digest(root, stack)
+            return self._plan_project(project, stack, warnings=warnings, **options)
+        key = _program_digest(project, stack)
         if key not in self._plans:
-            self._plans[key] = self._once(key, lambda: self._record(stack, root))  # a ConfigError is not kept
-            self._keys[id(self._plans[key][0])] = key
-        plan, program_warnings, raised = self._plans[key]
+            self._plans[key] = self._once(key, lambda: self._record(project, stack))  # a ConfigError is not kept
+        planned, program_warnings, raised, planned_in = self._plans[key]
+        folder = str(project.program_dir)
+        if (key, folder) not in self._placed:
+            self._placed[key, folder] = planned if folder == planned_in else _moved(planned, planned_in, folder)
+            self._keys[id(self._placed[key, folder])] = key
+        plan = self._placed[key, folder]
         if warnings is not None:
             warnings.extend(program_warnings)
         for message, category, filename, lineno in raised:
@@ -68,12 +90,13 @@ class SharedPlans:
             self._reports[key] = self._once(key, lambda: self._evaluate(plan, environment, config))
         return self._reports[key]
 
-    def _record(self, stack: str, root: Path) -> tuple[Plan, list[str], list[tuple]]:
+    def _record(self, project: Project, stack: str) -> tuple[Plan, list[str], list[tuple], str]:
         program_warnings: list[str] = []
         with _warnings.catch_warnings(record=True) as raised:
             _warnings.simplefilter("always")
-            plan = self._plan_stack(stack, root, warnings=program_warnings)
-        return plan, program_warnings, [(w.message, w.category, w.filename, w.lineno) for w in raised]
+            plan = self._plan_project(project, stack, warnings=program_warnings)
+        return (plan, program_warnings, [(w.message, w.category, w.filename, w.lineno) for w in raised],
+                str(project.program_dir))
 
     def _once(self, key: str, compute):
         """``compute()``'s result, computed by whichever worker asks first and read by the others."""
@@ -87,27 +110,42 @@ class SharedPlans:
             return value
 
 
-def _program_digest(root: Path, stack: str) -> str:
-    digest = hashlib.sha256(stack.encode() + b"\0")
-    for path in [root / "Pulumi.yaml", *sorted((root / "stacks").rglob("*"))]:
-        other_stack = path.parent == root / "stacks" and path.name.startswith("Pulumi.") \
-            and path.name != f"Pulumi.{stack}.yaml"
+def _moved(plan: Plan, planned_in: str, folder: str) -> Plan:
+    """``plan`` as its program gives it when run from ``folder``: the sources in ``planned_in`` are there instead."""
+    def moved(source: tuple[str, int] | None) -> tuple[str, int] | None:
+        if source is None or not source[0].startswith(planned_in + "/"):
+            return source
+        return folder + source[0][len(planned_in):], source[1]
+
+    return dataclasses.replace(plan, resources=[dataclasses.replace(resource, source=moved(resource.source))
+                                                for resource in plan.resources])
+
+
+def _program_digest(project: Project, stack: str) -> str:
+    digest = hashlib.sha256(project.name.encode() + b"\0" + stack.encode() + b"\0")
+    own_stack_file = project.stack_file(stack)
+    files = [project.root / "Pulumi.yaml", own_stack_file, *sorted(project.program_dir.rglob("*"))]
+    for path in files:
+        other_stack = path.parent == project.config_dir and path.name.startswith("Pulumi.") \
+            and path.name.endswith(".yaml") and path != own_stack_file
         if path.is_file() and "__pycache__" not in path.parts and not other_stack:
-            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+            digest.update(project.relative(path).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:32]  # a file name: the stack name itself may be anything a test passes
 
 
 @pytest.fixture(scope="session", autouse=True)
 def shared_plans(tmp_path_factory, worker_id) -> SharedPlans:
     """Every test plans through one :class:`SharedPlans`, shared by the workers of the run (``-n auto``)."""
+    from genai_platform import planning, policy_check
+
     run_folder = tmp_path_factory.getbasetemp()
     if worker_id != "master":
         run_folder = run_folder.parent  # each worker's base is popen-gwN inside the run's folder
     folder = run_folder / "shared-plans"
     folder.mkdir(exist_ok=True)
-    shared = SharedPlans(folder, planning.plan_stack, policy_check.evaluate)
+    shared = SharedPlans(folder, planning.plan_project, policy_check.evaluate)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(planning, "plan_stack", shared.plan_stack)
+        patch.setattr(planning, "plan_project", shared.plan_project)
         patch.setattr(policy_check, "evaluate", shared.evaluate)
         yield shared
 
@@ -117,5 +155,7 @@ def stack_plans(shared_plans) -> dict[str, Plan]:
     """Every stack file's plan, by stack name: a new stack is covered without editing a test.
 
     Shared read-only: a test that needs a changed stack plans its own copy."""
+    from genai_platform import planning
+
     root = planning.project_dir()
-    return {stack: shared_plans.plan_stack(stack, root) for stack in planning.stack_names(root)}
+    return {stack: planning.plan_stack(stack, root) for stack in planning.stack_names(root)}
