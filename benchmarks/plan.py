@@ -1,6 +1,6 @@
 """Resources and wall time of the offline plan of each stack (figures, not a pass/fail test).
 
-    .venv/bin/python benchmarks/plan.py [--repeat N]
+    .venv/bin/python benchmarks/plan.py [--repeat N] [--default-gc]
 """
 
 import argparse
@@ -8,13 +8,17 @@ import resource
 import statistics
 import time
 
-from genai_platform import planning
+from genai_platform import heap, planning
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3, help="plans per stack; the median is shown")
+    parser.add_argument("--default-gc", action="store_true",
+                        help="keep CPython's collector settings instead of settling them as the console script does")
     args = parser.parse_args()
+    if not args.default_gc:
+        heap.settle_imports()
 
     root = planning.project_dir()
     print(f"{'stack':<10} {'resources':>9} {'components':>10} {'median s':>9} {'min s':>7}")
