@@ -88,9 +88,15 @@ def evaluate(plan: Plan, environment: str, config: Mapping[str, Any] | None = No
     ``config`` overrides levels and settings like ``--policy-pack-config``; ``None`` means each
     rule's own defaults for the environment (identical to ``policies/config.<environment>.json``).
     """
+    running, passes = analyzed(plan, environment, config, rules)
+    return merged_report(environment, running, passes)
+
+
+def analyzed(plan: Plan, environment: str, config: Mapping[str, Any] | None = None,
+             rules: tuple[Rule, ...] = ALL_RULES) -> tuple[int, list[list[Finding]]]:
+    """How many rules run for ``environment``, and what the analyzer finds in each pass of :data:`PASSES`."""
     analyzer, running = configured_analyzer(environment, config, rules)
-    return merged_report(environment, running,
-                         [analyze(analyzer, requests_for(plan, preview=preview)) for preview in PASSES])
+    return running, [analyze(analyzer, requests_for(plan, preview=preview)) for preview in PASSES]
 
 
 def merged_report(environment: str, rules: int, passes: Iterable[Iterable[Finding]]) -> PolicyReport:

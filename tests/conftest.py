@@ -43,7 +43,7 @@ def pinned_today(monkeypatch):
 
 
 class SharedPlans:
-    """``planning.plan_project`` and ``policy_check.evaluate`` once per distinct input in a test run.
+    """``planning.plan_project`` and ``policy_check.analyzed`` once per distinct input in a test run.
 
     ``plan_project`` is where every plan starts: ``plan_stack``, the ``plan``, ``diff`` and ``first-deploy``
     commands all come through it. A plan is keyed by the stack and the bytes of everything its program reads
@@ -56,12 +56,12 @@ class SharedPlans:
     into that folder, where the same bytes put them. Plans are read-only for tests.
     """
 
-    def __init__(self, folder: Path, real_plan_project, real_evaluate):
-        self._folder, self._plan_project, self._evaluate = folder, real_plan_project, real_evaluate
+    def __init__(self, folder: Path, real_plan_project, real_analyzed):
+        self._folder, self._plan_project, self._analyzed = folder, real_plan_project, real_analyzed
         self._plans: dict[str, tuple[Plan, list[str], list[tuple], str]] = {}
         self._placed: dict[tuple[str, str], Plan] = {}  # (key, program folder) -> the plan as planned there
         self._keys: dict[int, str] = {}  # id of a plan given out -> its key (they are all kept, so ids stay unique)
-        self._reports: dict[str, policy_check.PolicyReport] = {}
+        self._reports: dict[str, tuple[int, list]] = {}  # what policy_check.analyzed returns
 
     def plan_project(self, project: Project, stack: str, warnings: list[str] | None = None, **options) -> Plan:
         if options:
@@ -81,13 +81,15 @@ class SharedPlans:
             _warnings.warn_explicit(message, category, filename, lineno)
         return plan
 
-    def evaluate(self, plan: Plan, environment: str, config=None, **options) -> policy_check.PolicyReport:
-        if options or id(plan) not in self._keys:
-            return self._evaluate(plan, environment, config, **options)
+    def analyzed(self, plan: Plan, environment: str, config=None, rules=None) -> tuple[int, list]:
+        from genai_platform.policy_check import ALL_RULES
+
+        if rules not in (None, ALL_RULES) or id(plan) not in self._keys:  # a chosen set of rules is not shared
+            return self._analyzed(plan, environment, config, rules or ALL_RULES)
         settings = hashlib.sha256(json.dumps([environment, config], sort_keys=True).encode()).hexdigest()[:16]
         key = f"{self._keys[id(plan)]}-policies-{settings}"
         if key not in self._reports:
-            self._reports[key] = self._once(key, lambda: self._evaluate(plan, environment, config))
+            self._reports[key] = self._once(key, lambda: self._analyzed(plan, environment, config))
         return self._reports[key]
 
     def _record(self, project: Project, stack: str) -> tuple[Plan, list[str], list[tuple], str]:
@@ -143,19 +145,23 @@ def shared_plans(tmp_path_factory, worker_id) -> SharedPlans:
         run_folder = run_folder.parent  # each worker's base is popen-gwN inside the run's folder
     folder = run_folder / "shared-plans"
     folder.mkdir(exist_ok=True)
-    shared = SharedPlans(folder, planning.plan_project, policy_check.evaluate)
+    shared = SharedPlans(folder, planning.plan_project, policy_check.analyzed)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(planning, "plan_project", shared.plan_project)
-        patch.setattr(policy_check, "evaluate", shared.evaluate)
+        patch.setattr(policy_check, "analyzed", shared.analyzed)
         yield shared
 
 
 @pytest.fixture(scope="session")
-def stack_plans(shared_plans) -> dict[str, Plan]:
+def stack_plans(shared_plans, worker_id) -> dict[str, Plan]:
     """Every stack file's plan, by stack name: a new stack is covered without editing a test.
 
-    Shared read-only: a test that needs a changed stack plans its own copy."""
+    Shared read-only: a test that needs a changed stack plans its own copy. Each worker starts with another
+    stack, so two workers that both need them all plan side by side instead of one waiting for the other."""
     from genai_platform import planning
 
     root = planning.project_dir()
-    return {stack: planning.plan_stack(stack, root) for stack in planning.stack_names(root)}
+    stacks = planning.stack_names(root)
+    first = int(worker_id.removeprefix("gw")) % len(stacks) if worker_id.startswith("gw") else 0
+    plans = {stack: planning.plan_stack(stack, root) for stack in stacks[first:] + stacks[:first]}
+    return {stack: plans[stack] for stack in stacks}

@@ -17,6 +17,7 @@ from pulumi_aws import vpc as awsvpc
 from genai_platform import planning
 from genai_platform.mockcloud import run_under_mocks
 from genai_platform.policy_analyzer import ENGINE_UNKNOWN, analyze, engine_config, requests_for
+from genai_platform import policy_check
 from genai_platform.policy_check import PASSES, configured_analyzer, evaluate, load_config, merged_report
 from genai_platform.policies import ALL_RULES
 
@@ -41,13 +42,11 @@ def test_offline_plan_gives_the_served_pack_verdict(stack, stack_plans, served_p
     """Same policy, level, URN and message for every request, at a first preview and with known values."""
     pack, plan = served_pack(stack), stack_plans[stack]
     configured(pack.analyzer, stack)
-    offline, running = configured_analyzer(stack, load_config(stack))
-    served, offline_passes = [], []
-    for preview in PASSES:  # what evaluate() runs: the offline plan's verdict is merged_report of these
-        requests = requests_for(plan, preview=preview)
-        served.append(analyze(pack.analyzer, requests))
-        offline_passes.append(analyze(offline, requests))
-        assert served[-1] == offline_passes[-1], f"preview={preview}"
+    running, offline_passes = policy_check.analyzed(plan, stack, load_config(stack))  # the verdict merges these
+    served = []
+    for preview, offline in zip(PASSES, offline_passes, strict=True):
+        served.append(analyze(pack.analyzer, requests_for(plan, preview=preview)))
+        assert served[-1] == offline, f"preview={preview}"
     report = merged_report(stack, running, offline_passes)
     assert report.to_json() == merged_report(stack, running, served).to_json()
     assert report.rules == len(ALL_RULES) and report.mandatory_violations == []  # every stack passes the gate
