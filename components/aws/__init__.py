@@ -5,42 +5,63 @@ imports only lower ones (capacity and data build on eks) and the shared helpers 
 (``data_helpers``, ``limits``, ``iam_policies``).
 """
 
-from genai_platform.components.aws.observability.alert_topic import AlertTopic, AlertTopicArgs
-from genai_platform.components.aws.data.bucket import Bucket, BucketArgs
-from genai_platform.components.aws.data.bucket_events import BucketQueueNotification, BucketQueueNotificationArgs
-from genai_platform.components.aws.data.bucket_replication import BucketReplicationArgs
-from genai_platform.components.aws.ops.budget import AwsBudget, AwsBudgetArgs
-from genai_platform.components.aws.eks.addons import ClusterAddons, ClusterAddonsArgs, NvidiaDevicePlugin, NvidiaDevicePluginArgs
-from genai_platform.components.aws.ops.container_repository import ContainerRepository, ContainerRepositoryArgs
-from genai_platform.components.aws.observability.dashboard import EcsServiceRef, OnCallDashboard, OnCallDashboardArgs
-from genai_platform.components.aws.eks.cluster import EksCluster, EksClusterArgs
-from genai_platform.components.aws.fargate.service import FargateAlbService, FargateAlbServiceArgs
-from genai_platform.components.aws.fargate.shared_alb import SharedAlb, SharedAlbArgs
-from genai_platform.components.aws.fargate.sizes import check_fargate_size, smallest_fargate_size
-from genai_platform.components.aws.capacity.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
-from genai_platform.components.aws.observability.grafana import ManagedGrafana, ManagedGrafanaArgs
-from genai_platform.components.aws.capacity.karpenter import Karpenter, KarpenterArgs
-from genai_platform.components.aws.capacity.keda import Keda, KedaArgs
-from genai_platform.components.aws.capacity.karpenter_node_pool import KarpenterNodePool, KarpenterNodePoolArgs
-from genai_platform.components.aws.data.model_store import ModelStore, ModelStoreArgs
-from genai_platform.components.aws.data.postgres import PostgresDatabase, PostgresDatabaseArgs
-from genai_platform.components.aws.data.postgres_tenant import PostgresTenantDatabase, PostgresTenantDatabaseArgs
-from genai_platform.components.aws.observability.prometheus import PrometheusWorkspace, PrometheusWorkspaceArgs
-from genai_platform.components.aws.data.queue import QueueWithDlq, QueueWithDlqArgs
-from genai_platform.components.aws.data.redis import RedisCache, RedisCacheArgs
-from genai_platform.components.aws.network.vpc import Vpc, VpcArgs
-from genai_platform.components.aws.eks.workload_role import WorkloadRole, WorkloadRoleArgs
+from genai_platform.components.exports import lazy_exports
 
-__all__ = [
-    "AlertTopic", "AlertTopicArgs", "AwsBudget", "AwsBudgetArgs", "Bucket", "BucketArgs", "BucketReplicationArgs",
-    "ClusterAddons",
-    "ClusterAddonsArgs", "ContainerRepository", "ContainerRepositoryArgs", "EcsServiceRef", "EksCluster",
-    "EksClusterArgs", "FargateAlbService", "FargateAlbServiceArgs", "GpuNodePool", "GpuNodePoolArgs",
-    "Karpenter", "KarpenterArgs", "KarpenterNodePool", "KarpenterNodePoolArgs",
-    "NvidiaDevicePlugin", "NvidiaDevicePluginArgs", "OnCallDashboard", "OnCallDashboardArgs", "PostgresDatabase",
-    "PostgresDatabaseArgs", "PostgresTenantDatabase", "PostgresTenantDatabaseArgs", "QueueWithDlq", "QueueWithDlqArgs", "RedisCache", "RedisCacheArgs", "SharedAlb",
-    "SharedAlbArgs", "Vpc", "VpcArgs",
-    "WorkloadRole", "WorkloadRoleArgs", "check_fargate_size", "smallest_fargate_size",
-    "BucketQueueNotification", "BucketQueueNotificationArgs", "Keda", "KedaArgs", "ModelStore", "ModelStoreArgs",
-    "ManagedGrafana", "ManagedGrafanaArgs", "PrometheusWorkspace", "PrometheusWorkspaceArgs",
-]
+_EXPORTS = {
+    "AlertTopic": "observability.alert_topic",
+    "AlertTopicArgs": "observability.alert_topic",
+    "AwsBudget": "ops.budget",
+    "AwsBudgetArgs": "ops.budget",
+    "Bucket": "data.bucket",
+    "BucketArgs": "data.bucket",
+    "BucketQueueNotification": "data.bucket_events",
+    "BucketQueueNotificationArgs": "data.bucket_events",
+    "BucketReplicationArgs": "data.bucket_replication",
+    "ClusterAddons": "eks.addons",
+    "ClusterAddonsArgs": "eks.addons",
+    "ContainerRepository": "ops.container_repository",
+    "ContainerRepositoryArgs": "ops.container_repository",
+    "EcsServiceRef": "observability.dashboard",
+    "EksCluster": "eks.cluster",
+    "EksClusterArgs": "eks.cluster",
+    "FargateAlbService": "fargate.service",
+    "FargateAlbServiceArgs": "fargate.service",
+    "GpuNodePool": "capacity.gpu_node_pool",
+    "GpuNodePoolArgs": "capacity.gpu_node_pool",
+    "Karpenter": "capacity.karpenter",
+    "KarpenterArgs": "capacity.karpenter",
+    "KarpenterNodePool": "capacity.karpenter_node_pool",
+    "KarpenterNodePoolArgs": "capacity.karpenter_node_pool",
+    "Keda": "capacity.keda",
+    "KedaArgs": "capacity.keda",
+    "ManagedGrafana": "observability.grafana",
+    "ManagedGrafanaArgs": "observability.grafana",
+    "ModelStore": "data.model_store",
+    "ModelStoreArgs": "data.model_store",
+    "NvidiaDevicePlugin": "eks.addons",
+    "NvidiaDevicePluginArgs": "eks.addons",
+    "OnCallDashboard": "observability.dashboard",
+    "OnCallDashboardArgs": "observability.dashboard",
+    "PostgresDatabase": "data.postgres",
+    "PostgresDatabaseArgs": "data.postgres",
+    "PostgresTenantDatabase": "data.postgres_tenant",
+    "PostgresTenantDatabaseArgs": "data.postgres_tenant",
+    "PrometheusWorkspace": "observability.prometheus",
+    "PrometheusWorkspaceArgs": "observability.prometheus",
+    "QueueWithDlq": "data.queue",
+    "QueueWithDlqArgs": "data.queue",
+    "RedisCache": "data.redis",
+    "RedisCacheArgs": "data.redis",
+    "SharedAlb": "fargate.shared_alb",
+    "SharedAlbArgs": "fargate.shared_alb",
+    "Vpc": "network.vpc",
+    "VpcArgs": "network.vpc",
+    "WorkloadRole": "eks.workload_role",
+    "WorkloadRoleArgs": "eks.workload_role",
+    "check_fargate_size": "fargate.sizes",
+    "smallest_fargate_size": "fargate.sizes",
+}
+"""Each exported name and the module defining it: importing the package imports none of them."""
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,12 +1,25 @@
 """GCP components. ``from genai_platform.components.gcp import CloudRunService, CloudRunServiceArgs``."""
 
-from genai_platform.components.gcp.artifact_repository import ArtifactRepository, ArtifactRepositoryArgs
-from genai_platform.components.gcp.budget import GcpBudget, GcpBudgetArgs
-from genai_platform.components.gcp.cloud_run import CloudRunService, CloudRunServiceArgs, GcsVolume, SecretEnv
-from genai_platform.components.gcp.kms import KmsKeyRing, KmsKeyRingArgs, service_agent
-from genai_platform.components.gcp.model_bucket import ModelBucket, ModelBucketArgs
-from genai_platform.components.gcp.monitoring import CloudRunAlerts, CloudRunAlertsArgs
+from genai_platform.components.exports import lazy_exports
 
-__all__ = ["ArtifactRepository", "ArtifactRepositoryArgs", "CloudRunService", "CloudRunServiceArgs", "GcpBudget",
-           "GcpBudgetArgs", "GcsVolume", "KmsKeyRing", "KmsKeyRingArgs", "ModelBucket", "ModelBucketArgs", "SecretEnv",
-           "service_agent", "CloudRunAlerts", "CloudRunAlertsArgs"]
+_EXPORTS = {
+    "ArtifactRepository": "artifact_repository",
+    "ArtifactRepositoryArgs": "artifact_repository",
+    "CloudRunAlerts": "monitoring",
+    "CloudRunAlertsArgs": "monitoring",
+    "CloudRunService": "cloud_run",
+    "CloudRunServiceArgs": "cloud_run",
+    "GcpBudget": "budget",
+    "GcpBudgetArgs": "budget",
+    "GcsVolume": "cloud_run",
+    "KmsKeyRing": "kms",
+    "KmsKeyRingArgs": "kms",
+    "ModelBucket": "model_bucket",
+    "ModelBucketArgs": "model_bucket",
+    "SecretEnv": "cloud_run",
+    "service_agent": "kms",
+}
+"""Each exported name and the module defining it: importing the package imports none of them."""
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

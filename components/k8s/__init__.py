@@ -1,15 +1,28 @@
 """Kubernetes workload components. ``from genai_platform.components.k8s import KubeService, KubeServiceArgs``."""
 
-from genai_platform.components.k8s.kube_cronjob import KubeCronJob, KubeCronJobArgs
-from genai_platform.components.k8s.kube_service import KubeService, KubeServiceArgs
-from genai_platform.components.k8s.metrics_exporters import MetricsExporters, MetricsExportersArgs
-from genai_platform.components.k8s.otel_collector import OtelCollector, OtelCollectorArgs
-from genai_platform.components.k8s.pod import WorkloadArgs
-from genai_platform.components.k8s.scaled_object import (ScaledObject, ScaledObjectArgs, Trigger, cpu_trigger, cron_trigger,
-                                          prometheus_trigger, sqs_queue_trigger)
-from genai_platform.components.k8s.vllm_server import VllmServer, VllmServerArgs
+from genai_platform.components.exports import lazy_exports
 
-__all__ = ["KubeCronJob", "KubeCronJobArgs", "KubeService", "KubeServiceArgs", "MetricsExporters",
-           "MetricsExportersArgs", "OtelCollector", "OtelCollectorArgs", "ScaledObject", "ScaledObjectArgs", "Trigger",
-           "VllmServer", "VllmServerArgs", "WorkloadArgs", "cpu_trigger", "cron_trigger", "prometheus_trigger",
-           "sqs_queue_trigger"]
+_EXPORTS = {
+    "KubeCronJob": "kube_cronjob",
+    "KubeCronJobArgs": "kube_cronjob",
+    "KubeService": "kube_service",
+    "KubeServiceArgs": "kube_service",
+    "MetricsExporters": "metrics_exporters",
+    "MetricsExportersArgs": "metrics_exporters",
+    "OtelCollector": "otel_collector",
+    "OtelCollectorArgs": "otel_collector",
+    "ScaledObject": "scaled_object",
+    "ScaledObjectArgs": "scaled_object",
+    "Trigger": "scaled_object",
+    "VllmServer": "vllm_server",
+    "VllmServerArgs": "vllm_server",
+    "WorkloadArgs": "pod",
+    "cpu_trigger": "scaled_object",
+    "cron_trigger": "scaled_object",
+    "prometheus_trigger": "scaled_object",
+    "sqs_queue_trigger": "scaled_object",
+}
+"""Each exported name and the module defining it: importing the package imports none of them."""
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
