@@ -11,10 +11,13 @@ is one line naming their file and line. Every failure is a :class:`ConfigError` 
 
 import contextlib
 import json
+import os
 import re
 import runpy
 import sys
+import sysconfig
 import traceback
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,6 +111,26 @@ def plan_project(project: Project, stack: str, warnings: list[str] | None = None
         if isinstance(error, ValueError):
             raise trace_to_config(error, config, load(config.config, stack, file), file) from None
         raise
+
+
+_INSTALLED = tuple({sysconfig.get_paths()[key] + os.sep for key in ("purelib", "platlib")})
+
+
+@contextlib.contextmanager
+def program_warnings(into: list[str]) -> Iterator[None]:
+    """The Python warnings raised while planning, appended to ``into`` once each (one line, sorted).
+
+    A ``DeprecationWarning`` raised by an installed package is left out: Python's default filters hide one raised
+    outside ``__main__``, so a real run never shows it (the SDKs raise theirs when a module is imported, e.g.
+    ``s3.BucketV2 has been deprecated``; using a deprecated resource still warns through the engine's log).
+    """
+    with warnings.catch_warnings(record=True) as raised:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            into += sorted({" ".join(str(w.message).split()) for w in raised
+                            if not (issubclass(w.category, DeprecationWarning) and w.filename.startswith(_INSTALLED))})
 
 
 @contextlib.contextmanager

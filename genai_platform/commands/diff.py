@@ -18,7 +18,6 @@ Exit codes:
 import argparse
 import json
 import sys
-import warnings
 from pathlib import Path
 
 from rich.console import Console
@@ -84,10 +83,8 @@ def _warn(stack: str, notes: list[str]) -> None:
 def head_document(stack: str, root: Path, notes: list[str]) -> dict:
     """The working tree's plan of ``stack`` with its cost estimate, as ``plan --format json`` writes them."""
     project = read_project(root)
-    with warnings.catch_warnings(record=True) as raised:
-        warnings.simplefilter("always")
+    with planning.program_warnings(notes):
         plan = planning.plan_project(project, stack, warnings=notes)
-    notes += sorted({" ".join(str(w.message).split()) for w in raised})
     return plan_document(plan, budget(project, stack))
 
 

@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import sys
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,12 +88,8 @@ def run(args: argparse.Namespace) -> int:
     for name in names:
         collected: list[str] = []
         try:
-            with warnings.catch_warnings(record=True) as raised:
-                warnings.simplefilter("always")
-                try:
-                    plan = planning.plan_project(project, name, warnings=collected)
-                finally:
-                    collected += sorted({" ".join(str(w.message).split()) for w in raised})
+            with planning.program_warnings(collected):
+                plan = planning.plan_project(project, name, warnings=collected)
             held = gates.stack_gates(project, name, choices)
         except ConfigError as error:
             _error(f"{name}: {error}")
