@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import functools
 import hashlib
 import json
 import pickle
@@ -150,6 +151,19 @@ def shared_plans(tmp_path_factory, worker_id) -> SharedPlans:
         patch.setattr(planning, "plan_project", shared.plan_project)
         patch.setattr(policy_check, "analyzed", shared.analyzed)
         yield shared
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_botocore_loader():
+    """Every botocore session of the run reads the service models through one loader per search path.
+
+    A new session makes a new loader, which finds and parses the JSON models again (about 0.2 s for each test of
+    the state backend against moto); the models are read-only, so sharing the loader changes no behaviour."""
+    import botocore.session
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", functools.cache(botocore.session.create_loader))
+        yield
 
 
 @pytest.fixture(scope="session")
