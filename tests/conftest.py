@@ -128,7 +128,7 @@ def _program_digest(project: Project, stack: str) -> str:
     digest = hashlib.sha256(project.name.encode() + b"\0" + stack.encode() + b"\0")
     own_stack_file = project.stack_file(stack)
     files = [project.root / "Pulumi.yaml", own_stack_file, *sorted(project.program_dir.rglob("*"))]
-    for path in files:
+    for path in dict.fromkeys(files):  # a team project's folder holds its Pulumi.yaml and stack files too
         other_stack = path.parent == project.config_dir and path.name.startswith("Pulumi.") \
             and path.name.endswith(".yaml") and path != own_stack_file
         if path.is_file() and "__pycache__" not in path.parts and not other_stack:
