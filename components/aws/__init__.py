@@ -2,7 +2,7 @@
 
 Modules by domain: ``network``, ``eks``, ``capacity``, ``fargate``, ``data``, ``observability``, ``ops``; a domain
 imports only lower ones (capacity and data build on eks) and the shared helpers below them all
-(``data_helpers``, ``limits``, ``iam_policies``).
+(``account``, ``data_helpers``, ``limits``, ``iam_policies``).
 """
 
 from genai_platform.components.exports import lazy_exports

@@ -14,10 +14,9 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_aws import ec2, ecs, eks, iam, rds, s3, sqs
 from pulumi_aws import vpc as awsvpc
 
-from genai_platform import planning
+from genai_platform import planning, policy_check
 from genai_platform.mockcloud import run_under_mocks
 from genai_platform.policy_analyzer import ENGINE_UNKNOWN, analyze, engine_config, requests_for
-from genai_platform import policy_check
 from genai_platform.policy_check import PASSES, configured_analyzer, evaluate, load_config, merged_report
 from genai_platform.policies import ALL_RULES
 
