@@ -57,8 +57,9 @@ class SharedPlans:
     into that folder, where the same bytes put them. Plans are read-only for tests.
     """
 
-    def __init__(self, folder: Path, real_plan_project, real_analyzed):
+    def __init__(self, folder: Path, real_plan_project, real_analyzed, all_rules: tuple):
         self._folder, self._plan_project, self._analyzed = folder, real_plan_project, real_analyzed
+        self._all_rules = all_rules  # what analyzed() checks by default; a chosen subset is not shared
         self._plans: dict[str, tuple[Plan, list[str], list[tuple], str]] = {}
         self._placed: dict[tuple[str, str], Plan] = {}  # (key, program folder) -> the plan as planned there
         self._keys: dict[int, str] = {}  # id of a plan given out -> its key (they are all kept, so ids stay unique)
@@ -83,10 +84,8 @@ class SharedPlans:
         return plan
 
     def analyzed(self, plan: Plan, environment: str, config=None, rules=None) -> tuple[int, list]:
-        from genai_platform.policy_check import ALL_RULES
-
-        if rules not in (None, ALL_RULES) or id(plan) not in self._keys:  # a chosen set of rules is not shared
-            return self._analyzed(plan, environment, config, rules or ALL_RULES)
+        if rules not in (None, self._all_rules) or id(plan) not in self._keys:
+            return self._analyzed(plan, environment, config, rules or self._all_rules)
         settings = hashlib.sha256(json.dumps([environment, config], sort_keys=True).encode()).hexdigest()[:16]
         key = f"{self._keys[id(plan)]}-policies-{settings}"
         if key not in self._reports:
@@ -146,7 +145,7 @@ def shared_plans(tmp_path_factory, worker_id) -> SharedPlans:
         run_folder = run_folder.parent  # each worker's base is popen-gwN inside the run's folder
     folder = run_folder / "shared-plans"
     folder.mkdir(exist_ok=True)
-    shared = SharedPlans(folder, planning.plan_project, policy_check.analyzed)
+    shared = SharedPlans(folder, planning.plan_project, policy_check.analyzed, policy_check.ALL_RULES)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(planning, "plan_project", shared.plan_project)
         patch.setattr(policy_check, "analyzed", shared.analyzed)
