@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import venv
+import zipfile
 from pathlib import Path
 
 import pulumi
@@ -22,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ENV = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
 
 OWN_PACKAGES = ("components", "stacks", "policies")
+NOT_SOURCES = (".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis", ".ruff_cache")
+STALE_BUILD = Path("build/lib/components/__init__.py")
 
 CONSUMER = textwrap.dedent("""
     import os
@@ -55,10 +58,17 @@ LAYERS = textwrap.dedent("""
 def consumer(tmp_path_factory) -> Path:
     """The python of a fresh venv with the built wheel installed, inside a project with packages of its own."""
     tmp = tmp_path_factory.mktemp("wheel")
+    # Built from a copy, so the checkout gets no build/ or egg-info; the copy keeps what a build from before the
+    # namespace move left in build/lib, which setuptools would ship (pypa/setuptools#1871).
+    source = tmp / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*NOT_SOURCES))
+    (source / STALE_BUILD).parent.mkdir(parents=True)
+    (source / STALE_BUILD).write_text("raise ImportError('left by an old build')\n")
     dist = tmp / "dist"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist),
-                    str(ROOT)], check=True, capture_output=True, timeout=300, env=ENV)
+                    str(source)], check=True, capture_output=True, timeout=300, env=ENV)
     wheel = next(dist.glob("genai_platform-*.whl"))
+    (tmp / "files.txt").write_text("\n".join(zipfile.ZipFile(wheel).namelist()))
 
     env_dir = tmp / "consumer-env"
     venv.create(env_dir, with_pip=False)
@@ -109,9 +119,11 @@ def test_the_installed_genai_infra_plans_that_project_with_its_own_components_pa
     assert "team-dev-net  genai:aws:Vpc" in result.stdout
 
 
-def test_the_wheel_installs_every_module_under_one_namespace(consumer):
+def test_the_wheel_installs_every_module_under_one_namespace_even_over_an_old_build(consumer):
     top_level = (consumer.parents[2] / "consumer-env").glob("lib/python*/site-packages/genai_platform-*.dist-info")
     assert (next(top_level) / "top_level.txt").read_text().split() == ["genai_platform"]
+    shipped = (consumer.parents[2] / "files.txt").read_text().split()
+    assert {name.split("/")[0] for name in shipped if ".dist-info/" not in name} == {"genai_platform"}
 
 
 @pytest.fixture(scope="module")
