@@ -12,8 +12,8 @@ PYTHON="${PYTHON:-python3}"
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
   || { echo "error: genai-platform needs Python 3.11 or newer; set PYTHON=/path/to/python3.11" >&2; exit 2; }
 
-# The editable install maps top-level packages when it runs, so a new package means a reinstall.
-stamp=.venv/.installed-$(cat pyproject.toml */__init__.py 2>/dev/null | sha256sum | cut -c1-16)
+# The editable install maps the folders (setup.py) when it runs, so a new package or mapping means a reinstall.
+stamp=.venv/.installed-$(cat pyproject.toml setup.py */__init__.py 2>/dev/null | sha256sum | cut -c1-16)
 started=$SECONDS
 if [ ! -f "$stamp" ]; then
   [ -x .venv/bin/python ] || { echo "setup: creating .venv with $("$PYTHON" --version)"; "$PYTHON" -m venv .venv; }
