@@ -55,8 +55,9 @@ def run(args: argparse.Namespace) -> int:
     notes: list[str] = []
     try:
         root = args.project_dir.resolve() if args.project_dir else planning.project_dir()
-        found = base.load(args.base, args.stack, root)  # first: a bad --base is refused before planning
-        head = head_document(args.stack, root, notes)
+        with base.loading(args.base, args.stack, root) as loaded_base:  # a bad --base is refused before planning
+            head = head_document(args.stack, root, notes)  # while a git ref's own code plans the base
+            found = loaded_base()
     except ConfigError as error:
         sys.stderr.write(f"error: {args.stack}: {' '.join(str(error).split())}\n")
         _warn(args.stack, notes)

@@ -6,6 +6,9 @@ any package layout it has works), then the base's ``genai-infra`` console script
 cwd the base tree, ``plan <env> --format json``. Nothing of the head's code is imported by that run. Another
 team's project (``--project-dir``, possibly a folder of its repository) is planned in the same folder of the
 base tree; a repository that ships no ``genai-infra`` is planned by the running one.
+
+``diff`` plans the head while the base's processes run (:func:`loading`): it takes as long as the slower
+of the two, not their sum, and a head that cannot be planned stops the base's processes.
 """
 
 import io
@@ -15,7 +18,11 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import tomllib
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,11 +48,69 @@ class Base:
 
 def load(spec: str, stack: str, root: Path) -> Base:
     """``spec`` is a plan JSON file (``plan --format json``, or ``--all``'s ``{"stacks": [...]}``) or a git ref."""
+    with loading(spec, stack, root) as base:
+        return base()
+
+
+@contextmanager
+def loading(spec: str, stack: str, root: Path) -> Iterator[Callable[[], Base]]:
+    """Loads the base of ``spec`` while the body runs; the body calls what it is given for the :class:`Base`.
+
+    A file is read and a ref resolved at once, so a bad ``--base`` is refused before anything is planned. A
+    git ref is then planned in a thread that only starts processes and waits for them; leaving the body
+    without the base (the head could not be planned, or Ctrl-C) terminates them."""
     path = Path(spec)
     if path.is_file():
-        return Base(from_file(path, stack), str(path))
+        found = Base(from_file(path, stack), str(path))
+        yield lambda: found
+        return
     commit = _resolve(spec, root)
-    return Base(plan_commit(commit, stack, root), f"{spec} ({commit[:7]})")
+    children = Children()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="genai-infra-base") as pool:
+        planned = pool.submit(plan_commit, commit, stack, root, children.run)
+        try:
+            yield lambda: Base(planned.result(), f"{spec} ({commit[:7]})")
+        finally:
+            children.stop()
+
+
+class Cancelled(Exception):
+    """Raised in the base's thread when :meth:`Children.stop` came before its next process."""
+
+
+class Children:
+    """The base's processes: run one at a time from its thread, all terminated by :meth:`stop`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: list[subprocess.Popen] = []
+        self._stopped = False
+
+    def run(self, what: str, command: list[str], **kwargs: Any) -> subprocess.CompletedProcess:
+        """``subprocess.run(command, capture_output=True, text=True, **kwargs)``; one that runs over the timeout
+        is stopped and refused in one line starting with ``what``."""
+        with self._lock:
+            if self._stopped:
+                raise Cancelled
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+            self._running.append(process)
+        try:
+            stdout, stderr = process.communicate(timeout=TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise ConfigError(f"{what} ran for over {TIMEOUT_SECONDS} s and was stopped: pass --base a plan file "
+                              "(genai-infra plan <env> --format json) instead.") from None
+        finally:
+            with self._lock:
+                self._running.remove(process)
+        return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            for process in self._running:
+                process.terminate()
 
 
 def from_file(path: Path, stack: str) -> dict[str, Any]:
@@ -106,12 +171,14 @@ def _resolve(ref: str, root: Path) -> str:
     return found.stdout.strip()
 
 
-def plan_commit(commit: str, stack: str, root: Path) -> dict[str, Any] | None:
+def plan_commit(commit: str, stack: str, root: Path,
+                run: Callable[..., subprocess.CompletedProcess]) -> dict[str, Any] | None:
     """The plan document of ``stack`` at ``commit``, planned by that commit's code; None if it has no such stack.
 
     ``root`` may be a project inside the repository (another team's, ``plan --project-dir``): the same folder of
     the base tree is planned. A base that ships no ``genai-infra`` of its own (another team's repository) is
-    planned by the running one, with the base's own packages installed first when it has any."""
+    planned by the running one, with the base's own packages installed first when it has any. ``run`` starts
+    the install and the plan (:meth:`Children.run`)."""
     toplevel = _toplevel(root)
     inside = root.resolve().relative_to(toplevel)
     with tempfile.TemporaryDirectory(prefix="genai-infra-diff-") as folder:
@@ -121,16 +188,16 @@ def plan_commit(commit: str, stack: str, root: Path) -> dict[str, Any] | None:
         if not _stack_file(project, stack).is_file():
             return None
         if (tree / "pyproject.toml").is_file() or (tree / "setup.py").is_file():
-            install = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                                      "--no-build-isolation", "--target", str(site), str(tree)],
-                                     capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
+            install = run(f"--base {commit[:7]}: its install",
+                          [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                           "--target", str(site), str(tree)])
             if install.returncode != 0:
                 raise ConfigError(f"--base {commit[:7]}: its code does not install: {_last_line(install.stderr)}")
         command, paths = _entry_point(tree, site)
         where = ["--project-dir", str(project)] if inside != Path(".") or tuple(command) == RUNNING_PLANNER else []
-        planned = subprocess.run([sys.executable, *command, "plan", stack, "--format", "json", *where], cwd=project,
-                                 env=_environment([site, *paths]), capture_output=True, text=True,
-                                 timeout=TIMEOUT_SECONDS)
+        planned = run(f"--base {commit[:7]}: its plan of {stack}",
+                      [sys.executable, *command, "plan", stack, "--format", "json", *where],
+                      cwd=project, env=_environment([site, *paths]))
     if planned.returncode not in PLANNED_EXIT_CODES:
         raise ConfigError(f"--base {commit[:7]}: {stack} could not be planned there (exit {planned.returncode}): "
                           f"{_last_line(planned.stderr, prefer='error:')}")

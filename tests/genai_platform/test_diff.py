@@ -5,10 +5,13 @@ import copy
 import importlib
 import inspect
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pulumi
@@ -475,6 +478,68 @@ def test_a_commit_without_the_stack_is_an_empty_base(git_repo):
     repo, commits = git_repo
     found = plan_base.load(commits["base"], "qa", repo)
     assert (found.document, found.label) == (None, f"{commits['base']} ({commits['base'][:7]})")
+
+
+def test_the_head_is_planned_while_the_base_s_own_code_plans_it(git_repo, monkeypatch, capsys):
+    repo, commits = git_repo
+    base_running, head_running = threading.Event(), threading.Event()
+    planned = document(resource("jobs", "aws:sqs/queue:Queue", delaySeconds=0))
+
+    def plan_base_commit(commit, stack, root, run):
+        base_running.set()
+        assert head_running.wait(timeout=60), "the head was not planned while the base was"
+        return planned
+
+    def plan_head(stack, root, notes):
+        head_running.set()
+        assert base_running.wait(timeout=60), "the base was not planned while the head was"
+        return planned
+
+    monkeypatch.setattr(plan_base, "plan_commit", plan_base_commit)
+    monkeypatch.setattr(diff_command, "head_document", plan_head)
+    code = cli.main(["diff", "dev", "--base", commits["base"], "--project-dir", str(repo), "--format", "json"])
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "")
+    assert json.loads(out)["counts"] == {"added": 0, "removed": 0, "changed": 0, "replaced": 0, "unchanged": 1}
+
+
+def test_a_head_that_cannot_be_planned_stops_the_base_s_processes(git_repo, monkeypatch, tmp_path, capsys):
+    repo, commits = git_repo
+    started = tmp_path / "base-planner.pid"
+
+    def plan_base_commit(commit, stack, root, run):
+        run("--base x: its plan of dev", [sys.executable, "-c", f"import os, time; "
+                                          f"open({str(started)!r}, 'w').write(str(os.getpid())); time.sleep(600)"])
+
+    def plan_head(stack, root, notes):
+        for _ in range(600):
+            if started.is_file() and started.read_text():
+                raise ConfigError("stacks/Pulumi.dev.yaml: genai-platform:azCount = 'seven' is invalid.")
+            time.sleep(0.1)
+        raise AssertionError("the base's planner never started")
+
+    monkeypatch.setattr(plan_base, "plan_commit", plan_base_commit)
+    monkeypatch.setattr(diff_command, "head_document", plan_head)
+    code = cli.main(["diff", "dev", "--base", commits["base"], "--project-dir", str(repo)])
+    assert (code, capsys.readouterr().err) == (
+        2, "error: dev: stacks/Pulumi.dev.yaml: genai-platform:azCount = 'seven' is invalid.\n")
+    with pytest.raises(ProcessLookupError):  # terminated, and reaped before diff returned
+        os.kill(int(started.read_text()), 0)
+
+
+def test_a_base_process_that_runs_over_the_timeout_is_one_line(monkeypatch):
+    monkeypatch.setattr(plan_base, "TIMEOUT_SECONDS", 0.2)
+    with pytest.raises(ConfigError) as refused:
+        plan_base.Children().run("--base 1a2b3c4: its install", [sys.executable, "-c", "import time; time.sleep(60)"])
+    assert str(refused.value) == ("--base 1a2b3c4: its install ran for over 0.2 s and was stopped: pass --base a plan "
+                                  "file (genai-infra plan <env> --format json) instead.")
+
+
+def test_no_base_process_starts_after_the_base_was_stopped():
+    children = plan_base.Children()
+    children.stop()
+    with pytest.raises(plan_base.Cancelled):
+        children.run("--base x: its install", [sys.executable, "-c", "raise SystemExit(3)"])
 
 
 TEAM_APP = ROOT / "tests" / "projects" / "team_app"
