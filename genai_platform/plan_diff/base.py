@@ -1,19 +1,22 @@
 """The base of a diff: a plan document from a file, or the plan of a git commit made with that commit's own code.
 
 A git ref is planned the way a fresh checkout of it would be: ``git archive <ref>`` into a temporary folder,
-``pip install --no-deps --no-build-isolation --target <tmp>/site <tmp>/tree`` (the base's own packaging, so
-any package layout it has works), then the base's ``genai-infra`` console script, ``PYTHONPATH=<tmp>/site``,
-cwd the base tree, ``plan <env> --format json``. Nothing of the head's code is imported by that run. Another
-team's project (``--project-dir``, possibly a folder of its repository) is planned in the same folder of the
-base tree; a repository that ships no ``genai-infra`` is planned by the running one.
+``pip install --no-deps --target <tmp>/site <tmp>/tree`` (the base's own packaging, so any package layout it
+has works; built with this environment's build tools when they satisfy the base's ``[build-system]``, else in
+the isolated environment pip fills from the index), then the base's ``genai-infra`` console script,
+``PYTHONPATH=<tmp>/site``, cwd the base tree, ``plan <env> --format json``. Nothing of the head's code is
+imported by that run. Another team's project (``--project-dir``, possibly a folder of its repository) is planned
+in the same folder of the base tree; a repository that ships no ``genai-infra`` is planned by the running one.
 
 ``diff`` plans the head while the base's processes run (:func:`loading`): it takes as long as the slower
 of the two, not their sum, and a head that cannot be planned stops the base's processes.
 """
 
+import importlib.metadata
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -28,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from packaging.requirements import InvalidRequirement, Requirement
 
 from genai_platform.stacks.config import ConfigError
 
@@ -189,10 +193,10 @@ def plan_commit(commit: str, stack: str, root: Path,
             return None
         if (tree / "pyproject.toml").is_file() or (tree / "setup.py").is_file():
             install = run(f"--base {commit[:7]}: its install",
-                          [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                          [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", *build_isolation(tree),
                            "--target", str(site), str(tree)])
             if install.returncode != 0:
-                raise ConfigError(f"--base {commit[:7]}: its code does not install: {_last_line(install.stderr)}")
+                raise ConfigError(f"--base {commit[:7]}: its code does not install: {_pip_error(install.stderr)}")
         command, paths = _entry_point(tree, site)
         where = ["--project-dir", str(project)] if inside != Path(".") or tuple(command) == RUNNING_PLANNER else []
         planned = run(f"--base {commit[:7]}: its plan of {stack}",
@@ -205,6 +209,38 @@ def plan_commit(commit: str, stack: str, root: Path,
         return json.loads(planned.stdout)
     except json.JSONDecodeError:
         raise ConfigError(f"--base {commit[:7]}: its plan printed no JSON document.") from None
+
+
+DEFAULT_BUILD_REQUIRES = ("setuptools>=40.8.0",)
+"""What pip builds a tree with that has no pyproject.toml, or one without ``[build-system]`` (PEP 518)."""
+
+
+def build_isolation(tree: Path) -> list[str]:
+    """pip's flag for building ``tree``: ``--no-build-isolation`` when this environment has every build requirement
+    the tree declares (seconds faster, and no index needed), else none, so pip builds it in an environment of its
+    own with them (another team's hatchling or poetry-core, a newer setuptools)."""
+    try:
+        declared = tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8")).get("build-system")
+    except FileNotFoundError:
+        declared = None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []  # pip refuses it in its own words
+    requires = declared.get("requires") if isinstance(declared, dict) else DEFAULT_BUILD_REQUIRES
+    if not isinstance(requires, list | tuple):  # pip refuses it too
+        return []
+    return ["--no-build-isolation"] if all(map(_installed, requires)) else []
+
+
+def _installed(requirement: object) -> bool:
+    """Whether this environment satisfies ``requirement`` (a PEP 508 string; one whose marker excludes this
+    environment is satisfied)."""
+    try:
+        wanted = Requirement(str(requirement))
+        if wanted.marker is not None and not wanted.marker.evaluate():
+            return True
+        return wanted.specifier.contains(importlib.metadata.version(wanted.name), prereleases=True)
+    except (InvalidRequirement, importlib.metadata.PackageNotFoundError):
+        return False
 
 
 def _toplevel(root: Path) -> Path:
@@ -252,6 +288,20 @@ def _entry_point(tree: Path, site: Path) -> tuple[list[str], list[Path]]:
 def _environment(paths: list[Path]) -> dict[str, str]:
     environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     return {**environment, "PYTHONPATH": os.pathsep.join(map(str, paths)), "PYTHONSAFEPATH": "1"}
+
+
+_PIP_ERROR_LINES = (re.compile(r"\w+(Error|Exception): "), re.compile(r"(?i)error: (?![a-z-]+$)"))
+"""What says why in pip's failure report, best first: the build's exception (``╰─> ModuleNotFoundError: ...``),
+then an error line that is more than pip's category name (``error: metadata-generation-failed``)."""
+
+
+def _pip_error(text: str) -> str:
+    lines = [line.strip(" ×╰─>│") for line in text.splitlines() if line.strip(" ×╰─>│")]
+    for pattern in _PIP_ERROR_LINES:
+        found = [line for line in lines if pattern.match(line)]
+        if found:
+            return found[0][:400]
+    return (lines or ["(no output)"])[-1][:400]
 
 
 def _last_line(text: str, prefer: str | None = None) -> str:

@@ -33,6 +33,7 @@ from genai_platform.stacks.config import ConfigError
 ROOT = planning.project_dir(Path(__file__).parent)
 STACK_URN = "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev"
 EXIT_DATA_LOSS = 5
+TEAM_APP = ROOT / "tests" / "projects" / "team_app"
 
 
 def resource(name, type_token, parent=STACK_URN, custom=True, protect=False, **inputs):
@@ -542,7 +543,38 @@ def test_no_base_process_starts_after_the_base_was_stopped():
         children.run("--base x: its install", [sys.executable, "-c", "raise SystemExit(3)"])
 
 
-TEAM_APP = ROOT / "tests" / "projects" / "team_app"
+@pytest.mark.parametrize(("pyproject", "flags"), [
+    (None, ["--no-build-isolation"]),  # setup.py only: setuptools, which pulumi-policy brings
+    ("[project]\nname = 'app'\n", ["--no-build-isolation"]),  # no [build-system]: setuptools too
+    ("[build-system]\nrequires = ['setuptools>=61', 'wheel']\n", ["--no-build-isolation"]),
+    ("[build-system]\nrequires = ['setuptools>=61', \"tomli; python_version < '3.0'\"]\n", ["--no-build-isolation"]),
+    ("[build-system]\nrequires = ['hatchling-not-installed-here>=1.24']\n", []),  # pip fetches it, isolated
+    ("[build-system]\nrequires = ['setuptools>=9999']\n", []),
+    ("[build-system]\nrequires = ['not a requirement !']\n", []),
+    ("[build-system\n", []),  # pip refuses it in its own words
+])
+def test_the_base_is_built_with_this_environment_s_tools_only_when_they_satisfy_its_build_system(tmp_path, pyproject,
+                                                                                                flags):
+    (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup()\n")
+    if pyproject is not None:
+        (tmp_path / "pyproject.toml").write_text(pyproject)
+    assert plan_base.build_isolation(tmp_path) == flags
+
+
+def test_a_base_whose_code_does_not_install_is_one_line_saying_why(tmp_path):
+    repo = tmp_path / "app"
+    shutil.copytree(TEAM_APP, repo, ignore=shutil.ignore_patterns("__pycache__"))
+    (repo / "setup.py").write_text("raise RuntimeError('the team_lib version file is missing')\n")
+    for args in (("init", "-q"), ("add", "-A"), ("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q",
+                                                   "-m", "app")):
+        subprocess.run(["git", "-C", str(repo), *args], check=True)
+    with pytest.raises(ConfigError) as refused:
+        plan_base.load("HEAD", "dev", repo)
+    commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short=7", "HEAD"], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert str(refused.value) == (f"--base {commit}: its code does not install: RuntimeError: the team_lib version "
+                                  "file is missing")
+
 
 
 def test_another_teams_project_diffs_against_its_saved_plan(tmp_path, capsys):
