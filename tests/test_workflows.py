@@ -43,6 +43,17 @@ def test_every_action_is_pinned_to_a_full_commit_with_its_version():
         assert re.fullmatch(r" # v\d+\.\d+\.\d+", comment), (ref, comment)
 
 
+def test_ci_and_the_pull_request_workflow_run_the_readme_s_test_command():
+    """On every core, as the README says: a plain ``pytest`` runs the whole suite on one core."""
+    command = re.search(r"^(\.venv/bin/python -m pytest\b.*?)\s+#", (ROOT / "README.md").read_text(), re.M).group(1)
+    steps = [step["run"] for job in workflow("pull-request.yml")["jobs"].values() for step in job["steps"]
+             if "pytest" in step.get("run", "")]
+    ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if "pytest" in line]
+    assert command == ".venv/bin/python -m pytest -n auto"
+    assert [run.replace(".venv-lowest/", ".venv/") for run in steps] == [command, command]
+    assert ci == [command]
+
+
 @pytest.fixture(scope="module")
 def ci_outputs():
     # the engine hands the program structured values as JSON text
