@@ -28,6 +28,29 @@ PINNED_TODAY = date(2026, 12, 1)
 ``eks-version-*`` verdicts of the stacks do not change when the calendar date passes a deadline."""
 
 
+PROCESS_FIXTURES = frozenset({"served_pack", "git_repo", "consumer", "import_graph"})
+"""Fixtures that start processes (the served pack, git and a base's pip and plan, the wheel's venv): a test using one
+is ``end_to_end`` without saying so."""
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if PROCESS_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.end_to_end)
+
+
+@pytest.fixture(autouse=True)
+def processes_only_when_end_to_end(request, monkeypatch):
+    """A test that starts a process is marked ``end_to_end``, so ``-m 'not end_to_end'`` is the in-process suite."""
+    if request.node.get_closest_marker("end_to_end") is None:
+        import subprocess
+
+        def refused(self, args, *rest, **kwargs):
+            raise AssertionError(f"{request.node.nodeid} starts {args!r}: mark it @pytest.mark.end_to_end")
+
+        monkeypatch.setattr(subprocess.Popen, "_execute_child", refused)
+
+
 def pytest_collection_finish(session):
     """The test modules have imported the SDKs: settle them as the console script does before it plans."""
     from genai_platform import heap

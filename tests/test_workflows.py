@@ -25,6 +25,7 @@ def workflow(name: str) -> dict:
     return yaml.safe_load((WORKFLOWS / name).read_text())
 
 
+@pytest.mark.end_to_end
 def test_zizmor_offline_finds_nothing_of_medium_severity_or_above():
     # a dev dependency: installed next to the interpreter running the tests
     zizmor = shutil.which("zizmor", path=str(Path(sys.executable).parent)) or "zizmor"

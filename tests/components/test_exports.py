@@ -21,6 +21,7 @@ print(json.dumps({"after_packages": after_packages, "after_queue": loaded()}))
 """
 
 
+@pytest.mark.end_to_end
 def test_importing_a_package_imports_no_sdk_and_one_component_only_what_it_uses():
     result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120, check=True)
     assert json.loads(result.stdout) == {"after_packages": [], "after_queue": ["kms", "sqs"]}

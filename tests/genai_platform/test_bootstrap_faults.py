@@ -168,6 +168,7 @@ def test_aws_max_attempts_is_respected(proxy, capsys, monkeypatch):
     assert proxy.seen.count("sts:GetCallerIdentity") == 3
 
 
+@pytest.mark.end_to_end
 def test_an_endpoint_that_never_answers_is_given_up_on_within_the_timeout(monkeypatch):
     """The console script in a real process: a socket that accepts connections and never answers."""
     silent = socket.create_server(("127.0.0.1", 0))

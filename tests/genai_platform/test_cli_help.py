@@ -28,12 +28,14 @@ def imported_after(argv: list[str]) -> set[str]:
     return {name.split(".")[0] for name in json.loads(result.stderr.splitlines()[-1])}
 
 
+@pytest.mark.end_to_end
 def test_top_level_help_imports_no_provider_sdk_and_no_command():
     imported = imported_after(["--help"])
     assert not imported & set(HEAVY)
     assert "rich" not in imported
 
 
+@pytest.mark.end_to_end
 def test_a_command_is_imported_only_when_chosen():
     imported = imported_after(["bootstrap", "--help"])
     assert "boto3" in imported

@@ -348,7 +348,8 @@ def test_the_all_document_is_accepted_and_the_stack_picked(run_diff, dev_documen
 
 
 @pytest.mark.parametrize(("base", "error"), [
-    ("no-such-ref-or-file", "error: dev: --base no-such-ref-or-file: neither a plan JSON file nor a git ref in "),
+    pytest.param("no-such-ref-or-file", "error: dev: --base no-such-ref-or-file: neither a plan JSON file nor a git "
+                 "ref in ", marks=pytest.mark.end_to_end),  # asks git
     ({"stacks": [], "errors": []}, "holds no plan of dev (it has: none)."),
     ({"resources": "x"}, "not a plan document (no resources list): write one with genai-infra plan dev --format json."),
     ({"resources": [{"urn": "u", "type": "t"}]}, "not a plan document (resources[0] lacks a string urn, type or name)"),
@@ -528,6 +529,7 @@ def test_a_head_that_cannot_be_planned_stops_the_base_s_processes(git_repo, monk
         os.kill(int(started.read_text()), 0)
 
 
+@pytest.mark.end_to_end
 def test_a_base_process_that_runs_over_the_timeout_is_one_line(monkeypatch):
     monkeypatch.setattr(plan_base, "TIMEOUT_SECONDS", 0.2)
     with pytest.raises(ConfigError) as refused:
@@ -561,6 +563,7 @@ def test_the_base_is_built_with_this_environment_s_tools_only_when_they_satisfy_
     assert plan_base.build_isolation(tmp_path) == flags
 
 
+@pytest.mark.end_to_end
 def test_a_base_whose_code_does_not_install_is_one_line_saying_why(tmp_path):
     repo = tmp_path / "app"
     shutil.copytree(TEAM_APP, repo, ignore=shutil.ignore_patterns("__pycache__"))
@@ -598,6 +601,7 @@ def test_another_teams_project_in_a_folder_of_the_repository_is_planned_by_the_b
     assert sorted(r["urn"] for r in found.document["resources"]) == sorted(r.urn for r in expected.resources)
 
 
+@pytest.mark.end_to_end
 def test_a_repository_without_its_own_planner_is_planned_by_the_running_one(tmp_path):
     shutil.copytree(TEAM_APP, tmp_path / "app", ignore=shutil.ignore_patterns("__pycache__"))
     subprocess.run(["git", "-C", str(tmp_path / "app"), "init", "-q"], check=True)

@@ -91,6 +91,7 @@ def test_misconfigured_stacks_are_refused_with_the_fix(tmp_path, capsys, config,
     assert capsys.readouterr().err.strip() == message
 
 
+@pytest.mark.end_to_end
 def test_the_console_script_refuses_a_stack_without_the_runner_in_one_line(tmp_path):
     result = subprocess.run([str(Path(sys.executable).parent / "genai-infra"), "first-deploy", "dev",
                              "--deploy-role-arn", DEPLOY_ROLE, "--project-dir", str(project(tmp_path))],

@@ -12,6 +12,7 @@ from genai_platform import cli, heap
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.end_to_end
 def test_settling_freezes_what_is_alive_and_raises_the_youngest_threshold():
     # In a process of its own: nothing frozen is ever freed, and this one belongs to the test run.
     code = ("import gc; from genai_platform import heap; before = gc.get_threshold(); heap.settle_imports(); "

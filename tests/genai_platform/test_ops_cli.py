@@ -138,6 +138,7 @@ def test_verify_table_shows_the_failure_and_exits_1(endpoint, capsys, tmp_path):
     assert "10 checks: 9 passed, 1 failed" in out
 
 
+@pytest.mark.end_to_end
 def test_console_script_in_a_subprocess_uses_the_environment(endpoint, tmp_path):
     outputs = write_outputs(tmp_path, seed_environment("genai-stg", REGION))
     script = os.path.join(os.path.dirname(sys.executable), "genai-infra")

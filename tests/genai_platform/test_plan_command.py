@@ -67,6 +67,7 @@ def test_text_report_shows_tree_types_and_outputs(capsys):
     assert "vpcId" in text
 
 
+@pytest.mark.end_to_end
 def test_bad_config_exits_2_with_one_line_and_no_traceback(project):
     stack_file = project / "stacks" / "Pulumi.dev.yaml"
     stack_file.write_text(stack_file.read_text() + "  genai-platform:azCount: seven\n")

@@ -256,6 +256,7 @@ def test_the_platform_keeps_its_tier_and_budget(capsys):
                                        "file.\n")
 
 
+@pytest.mark.end_to_end
 def test_the_console_script_plans_another_project():
     result = subprocess.run([str(Path(sys.executable).parent / "genai-infra"), "plan", "dev", "--project-dir",
                              str(TEAM_APP), "--budget-key", "budgetUsd"], capture_output=True, text=True, timeout=300)

@@ -156,6 +156,7 @@ def run(script: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(["/bin/sh", "-c", script], env=env, capture_output=True, text=True, check=False)
 
 
+@pytest.mark.end_to_end
 def test_first_run_generates_and_stores_the_tenant_password(sandbox):
     env, store, secrets = sandbox
     result = run(fetch_secrets_script(str(secrets)), env)
@@ -169,6 +170,7 @@ def test_first_run_generates_and_stores_the_tenant_password(sandbox):
     assert sorted(p.name for p in secrets.iterdir()) == ["master.password", "master.username", "tenant.password"]
 
 
+@pytest.mark.end_to_end
 def test_later_runs_keep_the_stored_password(sandbox):
     env, store, secrets = sandbox
     (store / "arn_tenant").write_text(json.dumps({"username": "rag_app", "password": "kept"}))
@@ -177,6 +179,7 @@ def test_later_runs_keep_the_stored_password(sandbox):
     assert "put-secret-value" not in (store / "calls").read_text()
 
 
+@pytest.mark.end_to_end
 def test_an_error_other_than_no_value_stops_without_overwriting(sandbox):
     env, store, secrets = sandbox
     denied = FAKE_AWS.replace("ResourceNotFoundException", "AccessDeniedException")
@@ -185,6 +188,7 @@ def test_an_error_other_than_no_value_stops_without_overwriting(sandbox):
     assert not (store / "arn_tenant").exists()
 
 
+@pytest.mark.end_to_end
 def test_provisioning_creates_role_database_and_extensions_idempotently(sandbox):
     env, store, secrets = sandbox
     for name, value in (("master.username", "platform_admin"), ("master.password", "pw"), ("tenant.password", "t0k")):

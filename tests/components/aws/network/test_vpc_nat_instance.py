@@ -195,6 +195,7 @@ def boot(env):
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.end_to_end
 def test_first_boot_disables_the_check_then_attaches_and_masquerades_the_vpc(instance):
     env, log, _ = instance
     boot(env)
@@ -209,6 +210,7 @@ def test_first_boot_disables_the_check_then_attaches_and_masquerades_the_vpc(ins
     assert calls[-1] == 'nft add rule ip nat postrouting ip saddr 10.10.0.0/16 oifname ens5 masquerade'
 
 
+@pytest.mark.end_to_end
 def test_a_reboot_with_the_interface_attached_only_reapplies_forwarding_and_nat(instance):
     env, log, state = instance
     (state / "attached").touch()
