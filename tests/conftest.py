@@ -1,5 +1,6 @@
-"""Fixtures the whole suite shares: a pinned calendar day, and every plan and policy report computed once per
-test run, whatever the number of workers (a plan takes seconds)."""
+"""Fixtures the whole suite shares: a pinned calendar day, every plan and policy report computed once per test
+run, whatever the number of workers (a plan takes seconds), and the ``end_to_end`` marker on every test that
+starts a process."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import functools
 import hashlib
 import json
 import pickle
+import subprocess
 import warnings as _warnings
 from datetime import date
 from pathlib import Path
@@ -43,8 +45,6 @@ def pytest_collection_modifyitems(items):
 def processes_only_when_end_to_end(request, monkeypatch):
     """A test that starts a process is marked ``end_to_end``, so ``-m 'not end_to_end'`` is the in-process suite."""
     if request.node.get_closest_marker("end_to_end") is None:
-        import subprocess
-
         def refused(self, args, *rest, **kwargs):
             raise AssertionError(f"{request.node.nodeid} starts {args!r}: mark it @pytest.mark.end_to_end")
 
