@@ -21,7 +21,6 @@ PACKAGES = [package for package in find_namespace_packages(include=["genai_platf
             if "__pycache__" not in package]
 
 
-
 class FreshBuildPy(build_py):
     """Builds the wheel's tree into an empty ``build/lib``.
 

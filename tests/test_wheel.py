@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ENV = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
 
 OWN_PACKAGES = ("components", "stacks", "policies")
-NOT_SOURCES = (".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis", ".ruff_cache")
+NOT_SOURCES = (".git", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis", ".ruff_cache")
 STALE_BUILD = Path("build/lib/components/__init__.py")
 
 CONSUMER = textwrap.dedent("""
@@ -54,14 +54,21 @@ LAYERS = textwrap.dedent("""
 """)
 
 
+def _not_sources(folder: str, names: list[str]) -> set[str]:
+    """What the wheel's copy of the checkout leaves out: build output, caches and any virtualenv (.venv, and the
+    lowest-versions job's .venv-lowest), which would be a gigabyte to copy."""
+    return (set(shutil.ignore_patterns(*NOT_SOURCES)(folder, names))
+            | {name for name in names if (Path(folder) / name / "pyvenv.cfg").is_file()})
+
+
 @pytest.fixture(scope="module")
 def consumer(tmp_path_factory) -> Path:
     """The python of a fresh venv with the built wheel installed, inside a project with packages of its own."""
     tmp = tmp_path_factory.mktemp("wheel")
-    # Built from a copy, so the checkout gets no build/ or egg-info; the copy keeps what a build from before the
+    # Built from a copy, so the checkout gets no build/ or egg-info; the copy is given what a build from before the
     # namespace move left in build/lib, which setuptools would ship (pypa/setuptools#1871).
     source = tmp / "source"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*NOT_SOURCES))
+    shutil.copytree(ROOT, source, ignore=_not_sources)
     (source / STALE_BUILD).parent.mkdir(parents=True)
     (source / STALE_BUILD).write_text("raise ImportError('left by an old build')\n")
     dist = tmp / "dist"
