@@ -579,7 +579,6 @@ def test_a_base_whose_code_does_not_install_is_one_line_saying_why(tmp_path):
                                   "file is missing")
 
 
-
 def test_another_teams_project_diffs_against_its_saved_plan(tmp_path, capsys):
     base = planning.plan_project(read_project(TEAM_APP), "dev").to_json()
     gone = next(r for r in base["resources"] if r["type"] == "aws:sqs/queue:Queue")
