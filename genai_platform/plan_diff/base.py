@@ -61,8 +61,9 @@ def loading(spec: str, stack: str, root: Path) -> Iterator[Callable[[], Base]]:
     """Loads the base of ``spec`` while the body runs; the body calls what it is given for the :class:`Base`.
 
     A file is read and a ref resolved at once, so a bad ``--base`` is refused before anything is planned. A
-    git ref is then planned in a thread that only starts processes and waits for them; leaving the body
-    without the base (the head could not be planned, or Ctrl-C) terminates them."""
+    git ref is then planned in a thread, which extracts the tree and otherwise waits for the base's pip and
+    plan processes; leaving the body without the base (the head could not be planned, or Ctrl-C) terminates
+    them."""
     path = Path(spec)
     if path.is_file():
         found = Base(from_file(path, stack), str(path))
